@@ -1,0 +1,3 @@
+from samgak.cli import app
+
+app()

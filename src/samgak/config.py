@@ -1,0 +1,99 @@
+"""One typed settings root for every deployable (``SAMGAK_`` environment prefix).
+
+Nested models map to nested variables with ``__``: ``SAMGAK_INSTITUTION__DATABASE_URL``,
+``SAMGAK_CORE__SEED``. This is the only module that reads the environment.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Industry = Literal["bank", "card", "telecom"]
+
+
+class MemberSettings(BaseModel):
+    """One alliance member: an institution deployable with its own org code and database."""
+
+    slug: str
+    org_code: str = Field(pattern=r"^[0-9A-Za-z]{10}$")
+    org_name: str
+    org_name_en: str
+    industry: Industry
+    corp_regno: str
+    runs_merchant_network: bool = False
+
+
+DEFAULT_MEMBERS = [
+    MemberSettings(slug="woori-bank", org_code="WRBK000020", org_name="우리은행", org_name_en="Woori Bank",
+                   industry="bank", corp_regno="1101110000020"),
+    MemberSettings(slug="k-bank", org_code="KBNK000089", org_name="케이뱅크", org_name_en="K bank",
+                   industry="bank", corp_regno="1101110000089"),
+    MemberSettings(slug="woori-card", org_code="WRCD000041", org_name="우리카드", org_name_en="Woori Card",
+                   industry="card", corp_regno="1101110000041"),
+    MemberSettings(slug="bc-card", org_code="BCCD000031", org_name="비씨카드", org_name_en="BC Card",
+                   industry="card", corp_regno="1101110000031", runs_merchant_network=True),
+    MemberSettings(slug="kt", org_code="KTTC000030", org_name="KT", org_name_en="KT",
+                   industry="telecom", corp_regno="1101110000030"),
+]
+
+
+class DirectorySettings(BaseModel):
+    """The alliance directory (the portal's role)."""
+
+    support_token_ttl_days: int = 365
+
+
+class InstitutionSettings(BaseModel):
+    """The data-holder deployable (one per member)."""
+
+    database_url: str = "sqlite+aiosqlite:///var/institution-{slug}.db"
+    access_token_ttl_days: int = Field(default=90, le=90)
+    refresh_token_ttl_days: int = Field(default=365, le=365)
+    authorization_code_ttl_seconds: int = Field(default=600, le=600)
+    pool_size: int = 20
+    carrier_code_ttl_seconds: int = 180
+    carrier_max_attempts: int = 5
+    demo_pin: str = "000000"
+
+
+class CoreSettings(BaseModel):
+    """The deterministic synthetic core behind each institution."""
+
+    seed: int = 20200820
+    as_of: date | None = None  # the last day of generated history; today (KST) when unset
+    history_years: int = 5
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SAMGAK_", env_nested_delimiter="__", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    public_base_url: str = "http://127.0.0.1:8000"
+    database_url: str = "sqlite+aiosqlite:///var/platform.db"
+    secret_key: SecretStr = SecretStr("samgak-dev-only-secret-change-me")
+    members: list[MemberSettings] = Field(default_factory=lambda: list(DEFAULT_MEMBERS))
+    directory: DirectorySettings = DirectorySettings()
+    institution: InstitutionSettings = InstitutionSettings()
+    core: CoreSettings = CoreSettings()
+
+    def member(self, slug_or_code: str) -> MemberSettings:
+        for member in self.members:
+            if slug_or_code in (member.slug, member.org_code):
+                return member
+        raise KeyError(slug_or_code)
+
+    def institution_database_url(self, member: MemberSettings) -> str:
+        return self.institution.database_url.format(slug=member.slug.replace("-", "_"))
+
+    def institution_base_url(self, member: MemberSettings) -> str:
+        return f"{self.public_base_url}/inst/{member.slug}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
