@@ -29,16 +29,47 @@ class MemberSettings(BaseModel):
 
 
 DEFAULT_MEMBERS = [
-    MemberSettings(slug="woori-bank", org_code="WRBK000020", org_name="우리은행", org_name_en="Woori Bank",
-                   industry="bank", corp_regno="1101110000020"),
-    MemberSettings(slug="k-bank", org_code="KBNK000089", org_name="케이뱅크", org_name_en="K bank",
-                   industry="bank", corp_regno="1101110000089"),
-    MemberSettings(slug="woori-card", org_code="WRCD000041", org_name="우리카드", org_name_en="Woori Card",
-                   industry="card", corp_regno="1101110000041"),
-    MemberSettings(slug="bc-card", org_code="BCCD000031", org_name="비씨카드", org_name_en="BC Card",
-                   industry="card", corp_regno="1101110000031", runs_merchant_network=True),
-    MemberSettings(slug="kt", org_code="KTTC000030", org_name="KT", org_name_en="KT",
-                   industry="telecom", corp_regno="1101110000030"),
+    MemberSettings(
+        slug="woori-bank",
+        org_code="WRBK000020",
+        org_name="우리은행",
+        org_name_en="Woori Bank",
+        industry="bank",
+        corp_regno="1101110000020",
+    ),
+    MemberSettings(
+        slug="k-bank",
+        org_code="KBNK000089",
+        org_name="케이뱅크",
+        org_name_en="K bank",
+        industry="bank",
+        corp_regno="1101110000089",
+    ),
+    MemberSettings(
+        slug="woori-card",
+        org_code="WRCD000041",
+        org_name="우리카드",
+        org_name_en="Woori Card",
+        industry="card",
+        corp_regno="1101110000041",
+    ),
+    MemberSettings(
+        slug="bc-card",
+        org_code="BCCD000031",
+        org_name="비씨카드",
+        org_name_en="BC Card",
+        industry="card",
+        corp_regno="1101110000031",
+        runs_merchant_network=True,
+    ),
+    MemberSettings(
+        slug="kt",
+        org_code="KTTC000030",
+        org_name="KT",
+        org_name_en="KT",
+        industry="telecom",
+        corp_regno="1101110000030",
+    ),
 ]
 
 
@@ -59,6 +90,9 @@ class InstitutionSettings(BaseModel):
     carrier_code_ttl_seconds: int = 180
     carrier_max_attempts: int = 5
     demo_pin: str = "000000"
+    rate_limit_per_second: float = 2000.0
+    rate_limit_burst: float = 4000.0
+    directory_url: str | None = None  # the portal's 지원 API base; public_base_url + "/portal" when unset
 
 
 class CoreSettings(BaseModel):

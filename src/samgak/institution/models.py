@@ -5,10 +5,9 @@ Two families share the database of a member deployable:
 * ``core_*`` — the member's core systems as the synthetic core keeps them (customers, deposit
   and loan accounts, cards, telecom contracts and their history). A real member reads its own
   systems instead, behind :class:`samgak.institution.core.Core`.
-* ``gw_*`` — the MyData gateway the member runs in front of its core: registered services
-  copied from the directory, authorization requests and codes, transmission requests
-  (전송요구) with their assets, token grants, scheduled-call counters, transfers and carrier
-  verifications.
+* ``gw_*`` — the MyData gateway the member runs in front of its core: authorization requests
+  and codes, transmission requests (전송요구) with their assets, token grants, integrated-auth
+  transactions, scheduled-call counters, transfers and carrier verifications.
 
 Amounts are integer won (``BigInteger``); standard codes are stored as the standard's strings;
 dates and times in the standard's own formats (``YYYYMMDD``, ``YYYYMMDDhhmmss`` in KST) so that
@@ -19,7 +18,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from samgak.kit.db import new_metadata
@@ -191,19 +200,6 @@ class CorePoint(Base):
 # --------------------------------------------------------------------------- MyData gateway
 
 
-class GwService(Base):
-    """A registered MyData service as the directory publishes it (지원-003), kept locally."""
-
-    __tablename__ = "gw_service"
-    client_id: Mapped[str] = mapped_column(String(50), primary_key=True)
-    client_secret_digest: Mapped[str] = mapped_column(String(64))
-    org_code: Mapped[str] = mapped_column(String(10))
-    service_name: Mapped[str] = mapped_column(String(100))
-    redirect_uris: Mapped[str] = mapped_column(Text)  # JSON list
-    scopes: Mapped[str] = mapped_column(Text)  # space-separated scopes the service may be granted
-    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
 class GwAuthorization(Base):
     """개별인증-001: one authorization in progress, from the authorize call to the code."""
 
@@ -269,6 +265,14 @@ class GwGrant(Base):
     refresh_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GwIntegratedTx(Base):
+    """통합인증-002 transactions seen (``tx_id``): a replayed signed request is refused."""
+
+    __tablename__ = "gw_integrated_tx"
+    tx_id: Mapped[str] = mapped_column(String(74), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class GwScheduledCall(Base):

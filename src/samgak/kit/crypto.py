@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 
 from cryptography.hazmat.primitives import hashes
@@ -48,13 +47,19 @@ def equals(a: str, b: str) -> bool:
 
 
 class Sealer:
-    """AES-256-GCM encryption of short personal values, with a random 96-bit nonce per value."""
+    """AES-256-GCM encryption of short personal values.
+
+    The nonce is an HMAC of the plaintext under a second key (the SIV construction): equal
+    values seal equally, so seeded data stays byte-identical across runs, and two different
+    values never share a nonce.
+    """
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        self._nonce_key = derive_key(key, "sealer/nonce")
 
     def seal(self, plaintext: str) -> str:
-        nonce = os.urandom(12)
+        nonce = hmac.new(self._nonce_key, plaintext.encode(), hashlib.sha256).digest()[:12]
         sealed = self._aead.encrypt(nonce, plaintext.encode(), None)
         return base64.urlsafe_b64encode(nonce + sealed).decode()
 

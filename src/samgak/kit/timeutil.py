@@ -50,3 +50,11 @@ def months_between(first: tuple[int, int], last: tuple[int, int]) -> int:
 def add_months(year: int, month: int, delta: int) -> tuple[int, int]:
     index = year * 12 + (month - 1) + delta
     return index // 12, index % 12 + 1
+
+
+def coerce_datetime(value: datetime | str | None) -> datetime | None:
+    """An aware timestamp from what a driver returns (aware or naive UTC ``datetime``, ISO text)."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

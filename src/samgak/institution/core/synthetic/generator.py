@@ -73,7 +73,9 @@ class History:
     card_approvals: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     card_bills: list[dict[str, Any]] = field(default_factory=list)
     points: list[tuple[str, int, int]] = field(default_factory=list)
-    telecom_months: dict[str, list[tuple[str, int, str, int | None, str | None]]] = field(default_factory=dict)
+    telecom_months: dict[str, list[tuple[str, int, str, int | None, str | None]]] = field(
+        default_factory=dict
+    )
     telecom_paid: dict[str, list[tuple[str, int, str, str, str]]] = field(default_factory=dict)
 
 
@@ -124,17 +126,25 @@ class SyntheticAlliance:
         rng = self._rng(index, "person")
         segment = rng.choices(_SEGMENTS, weights=_SEGMENT_WEIGHTS)[0]
         age = {
-            "salaried": (25, 60), "self_employed": (30, 66), "student": (19, 26), "gig": (20, 42), "senior": (62, 86),
+            "salaried": (25, 60),
+            "self_employed": (30, 66),
+            "student": (19, 26),
+            "gig": (20, 42),
+            "senior": (62, 86),
         }[segment]
         birth_year = self.as_of.year - rng.randint(*age)
         birth = date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
-        name = rng.choices(cat.SURNAMES, weights=cat.SURNAME_WEIGHTS)[0] + "".join(rng.sample(cat.GIVEN_SYLLABLES, 2))
+        name = rng.choices(cat.SURNAMES, weights=cat.SURNAME_WEIGHTS)[0] + "".join(
+            rng.sample(cat.GIVEN_SYLLABLES, 2)
+        )
         income = {
-            "salaried": rng.randint(250, 900) * 10_000, "self_employed": rng.randint(150, 1200) * 10_000,
-            "student": rng.randint(0, 80) * 10_000, "gig": rng.randint(80, 260) * 10_000,
+            "salaried": rng.randint(250, 900) * 10_000,
+            "self_employed": rng.randint(150, 1200) * 10_000,
+            "student": rng.randint(0, 80) * 10_000,
+            "gig": rng.randint(80, 260) * 10_000,
             "senior": rng.randint(60, 220) * 10_000,
         }[segment]
-        thin = segment in ("student", "gig") and rng.random() < 0.7 or rng.random() < 0.04
+        thin = (segment in ("student", "gig") and rng.random() < 0.7) or rng.random() < 0.04
         ci_raw = hashlib.sha512(f"ci/{self.seed}/{index}".encode()).digest()
         return Person(
             index=index,
@@ -157,7 +167,9 @@ class SyntheticAlliance:
         rng = self._rng(person.index, "holdings")
         thin = person.thin_file
         held: dict[str, list[AssetSpec]] = {}
-        earliest = max(person.birth_date.replace(year=person.birth_date.year + 19), self.start - timedelta(days=3650))
+        earliest = max(
+            person.birth_date.replace(year=person.birth_date.year + 19), self.start - timedelta(days=3650)
+        )
 
         def opened() -> date:
             span = (self.as_of - earliest).days
@@ -184,30 +196,81 @@ class SyntheticAlliance:
             return f"{prefix}{person.index:09d}{next(counter)}"
 
         main_open = opened()
-        specs.append(AssetSpec(bank, "deposit", account_num(), main_open, "1001", {
-            "prod_name": products["1001"], "account_type": "1001", "is_foreign_deposit": False, "is_minus": False,
-            "saving_method": "01", "issue_date": f"{main_open:%Y%m%d}", "exp_date": None, "currency_code": "KRW",
-            "commit_amt": None, "monthly_paid_in_amt": None, "offered_rate": "0.10000",
-        }, plan={"main": True}))
+        specs.append(
+            AssetSpec(
+                bank,
+                "deposit",
+                account_num(),
+                main_open,
+                "1001",
+                {
+                    "prod_name": products["1001"],
+                    "account_type": "1001",
+                    "is_foreign_deposit": False,
+                    "is_minus": False,
+                    "saving_method": "01",
+                    "issue_date": f"{main_open:%Y%m%d}",
+                    "exp_date": None,
+                    "currency_code": "KRW",
+                    "commit_amt": None,
+                    "monthly_paid_in_amt": None,
+                    "offered_rate": "0.10000",
+                },
+                plan={"main": True},
+            )
+        )
         if not person.thin_file and rng.random() < 0.3:
             start = opened()
             monthly = rng.choice((100_000, 200_000, 300_000, 500_000))
-            specs.append(AssetSpec(bank, "deposit", account_num(), start, "1003", {
-                "prod_name": products["1003"], "account_type": "1003", "is_foreign_deposit": False, "is_minus": False,
-                "saving_method": "03", "issue_date": f"{start:%Y%m%d}",
-                "exp_date": f"{max(start.replace(year=start.year + 3), self.as_of + timedelta(days=30)):%Y%m%d}",
-                "currency_code": "KRW", "commit_amt": None, "monthly_paid_in_amt": monthly,
-                "offered_rate": f"{rng.choice((3.5, 4.0, 4.3, 5.0)):.5f}",
-            }, plan={"monthly": monthly}))
+            specs.append(
+                AssetSpec(
+                    bank,
+                    "deposit",
+                    account_num(),
+                    start,
+                    "1003",
+                    {
+                        "prod_name": products["1003"],
+                        "account_type": "1003",
+                        "is_foreign_deposit": False,
+                        "is_minus": False,
+                        "saving_method": "03",
+                        "issue_date": f"{start:%Y%m%d}",
+                        "exp_date": f"{max(_clamp_day(start.year + 3, start.month, start.day), self.as_of + timedelta(days=30)):%Y%m%d}",
+                        "currency_code": "KRW",
+                        "commit_amt": None,
+                        "monthly_paid_in_amt": monthly,
+                        "offered_rate": f"{rng.choice((3.5, 4.0, 4.3, 5.0)):.5f}",
+                    },
+                    plan={"monthly": monthly},
+                )
+            )
         if not person.thin_file and rng.random() < 0.15:
             start = opened()
             commit = rng.choice((5_000_000, 10_000_000, 20_000_000, 30_000_000))
-            specs.append(AssetSpec(bank, "deposit", account_num(), start, "1002", {
-                "prod_name": products["1002"], "account_type": "1002", "is_foreign_deposit": False, "is_minus": False,
-                "saving_method": "02", "issue_date": f"{start:%Y%m%d}",
-                "exp_date": f"{self.as_of.replace(year=self.as_of.year + 1):%Y%m%d}", "currency_code": "KRW",
-                "commit_amt": commit, "monthly_paid_in_amt": None, "offered_rate": f"{rng.choice((3.2, 3.5, 3.8)):.5f}",
-            }, plan={"commit": commit}))
+            specs.append(
+                AssetSpec(
+                    bank,
+                    "deposit",
+                    account_num(),
+                    start,
+                    "1002",
+                    {
+                        "prod_name": products["1002"],
+                        "account_type": "1002",
+                        "is_foreign_deposit": False,
+                        "is_minus": False,
+                        "saving_method": "02",
+                        "issue_date": f"{start:%Y%m%d}",
+                        "exp_date": f"{_clamp_day(self.as_of.year + 1, self.as_of.month, self.as_of.day):%Y%m%d}",
+                        "currency_code": "KRW",
+                        "commit_amt": commit,
+                        "monthly_paid_in_amt": None,
+                        "offered_rate": f"{rng.choice((3.2, 3.5, 3.8)):.5f}",
+                    },
+                    plan={"commit": commit},
+                )
+            )
         if person.segment in ("salaried", "self_employed") and rng.random() < 0.22:
             start = opened()
             mortgage = person.segment == "salaried" and rng.random() < 0.35
@@ -215,17 +278,39 @@ class SyntheticAlliance:
             months = 360 if mortgage else rng.choice((24, 36, 60))
             rate = rng.choice((3.9, 4.2, 4.5)) if mortgage else rng.choice((5.5, 6.4, 7.9, 9.2))
             kind = "3200" if mortgage else "3100"
-            specs.append(AssetSpec(bank, "loan", account_num(), start, kind, {
-                "prod_name": products[kind], "account_type": kind, "holder_name": person.name,
-                "issue_date": f"{start:%Y%m%d}",
-                "exp_date": f"{_clamp_day(*_add_months(start.year, start.month, months), start.day):%Y%m%d}",
-                "last_offered_rate": f"{rate:.5f}", "repay_date": f"{min(start.day, 28):02d}", "repay_method": "01",
-                "repay_org_code": None, "repay_account_num": specs[0].asset_key, "loan_principal": principal,
-            }, plan={"principal": principal, "months": months, "rate": rate}))
+            specs.append(
+                AssetSpec(
+                    bank,
+                    "loan",
+                    account_num(),
+                    start,
+                    kind,
+                    {
+                        "prod_name": products[kind],
+                        "account_type": kind,
+                        "holder_name": person.name,
+                        "issue_date": f"{start:%Y%m%d}",
+                        "exp_date": f"{_clamp_day(*_add_months(start.year, start.month, months), start.day):%Y%m%d}",
+                        "last_offered_rate": f"{rate:.5f}",
+                        "repay_date": f"{min(start.day, 28):02d}",
+                        "repay_method": "01",
+                        "repay_org_code": None,
+                        "repay_account_num": specs[0].asset_key,
+                        "loan_principal": principal,
+                    },
+                    plan={"principal": principal, "months": months, "rate": rate},
+                )
+            )
         return specs
 
     def _cards(
-        self, person: Person, card_co: str, rng: random.Random, opened: Any, main: AssetSpec | None, thin: bool
+        self,
+        person: Person,
+        card_co: str,
+        rng: random.Random,
+        opened: Any,
+        main: AssetSpec | None,
+        thin: bool,
     ) -> list[AssetSpec]:
         products = cat.CARD_PRODUCTS[card_co]
         prefix = "WC" if card_co == "woori-card" else "BC"
@@ -238,18 +323,44 @@ class SyntheticAlliance:
         for n, (card_name, card_type) in enumerate(rng.sample(choices, min(count, len(choices)))):
             start = opened()
             digits = f"{rng.choice(('536512', '949013', '404825', '625904'))}{rng.randrange(10**10):010d}"
-            specs.append(AssetSpec(card_co, "card", f"{prefix}{person.index:09d}{n:02d}", start, f"{card_type}{n}", {
-                "card_num": f"{digits[:6]}******{digits[-4:]}", "card_name": card_name, "card_member": "1",
-                "card_type": card_type, "is_trans_payable": True, "is_cash_card": card_type == "02",
-                "linked_bank_code": linked_code, "card_brand": rng.choice(cat.CARD_BRANDS),
-                "annual_fee": 0 if card_type == "02" else rng.choice((10_000, 15_000, 20_000, 30_000)),
-                "issue_date": f"{start:%Y%m%d}", "account_num": pay_account,
-            }, plan={"pay_bank": pay_bank, "pay_account": pay_account, "bill_day": rng.choice((1, 14, 25))}))
+            specs.append(
+                AssetSpec(
+                    card_co,
+                    "card",
+                    f"{prefix}{person.index:09d}{n:02d}",
+                    start,
+                    f"{card_type}{n}",
+                    {
+                        "card_num": f"{digits[:6]}******{digits[-4:]}",
+                        "card_name": card_name,
+                        "card_member": "1",
+                        "card_type": card_type,
+                        "is_trans_payable": True,
+                        "is_cash_card": card_type == "02",
+                        "linked_bank_code": linked_code,
+                        "card_brand": rng.choice(cat.CARD_BRANDS),
+                        "annual_fee": 0
+                        if card_type == "02"
+                        else rng.choice((10_000, 15_000, 20_000, 30_000)),
+                        "issue_date": f"{start:%Y%m%d}",
+                        "account_num": pay_account,
+                    },
+                    plan={
+                        "pay_bank": pay_bank,
+                        "pay_account": pay_account,
+                        "bill_day": rng.choice((1, 14, 25)),
+                    },
+                )
+            )
         return specs
 
-    def _contracts(self, person: Person, rng: random.Random, opened: Any, held: dict[str, list[AssetSpec]]) -> list[AssetSpec]:
+    def _contracts(
+        self, person: Person, rng: random.Random, opened: Any, held: dict[str, list[AssetSpec]]
+    ) -> list[AssetSpec]:
         accounts = [s for b in ("woori-bank", "k-bank") for s in held.get(b, ()) if s.plan.get("main")]
-        credit_cards = [s for c in ("woori-card", "bc-card") for s in held.get(c, ()) if s.detail["card_type"] == "01"]
+        credit_cards = [
+            s for c in ("woori-card", "bc-card") for s in held.get(c, ()) if s.detail["card_type"] == "01"
+        ]
         kinds = ["01"] if rng.random() < 0.95 else []
         if rng.random() < 0.42:
             kinds.append("03")
@@ -259,9 +370,16 @@ class SyntheticAlliance:
         specs = []
         for n, kind in enumerate(kinds):
             start = opened() if n else min(opened(), self.start - timedelta(days=rng.randrange(2000)))
-            fee = {"01": rng.choice(cat.MOBILE_PLANS), "02": cat.HOME_PHONE_PLAN, "03": rng.choice(cat.INTERNET_PLANS)}[kind]
-            number = {"01": f"{person.phone[:3]}****{person.phone[-4:]}", "02": f"02***{rng.randrange(10**4):04d}",
-                      "03": f"ID***{rng.randrange(10**4):04d}"}[kind]
+            fee = {
+                "01": rng.choice(cat.MOBILE_PLANS),
+                "02": cat.HOME_PHONE_PLAN,
+                "03": rng.choice(cat.INTERNET_PLANS),
+            }[kind]
+            number = {
+                "01": f"{person.phone[:3]}****{person.phone[-4:]}",
+                "02": f"02***{rng.randrange(10**4):04d}",
+                "03": f"ID***{rng.randrange(10**4):04d}",
+            }[kind]
             roll = rng.random()
             if accounts and roll < 0.55:
                 autopay = ("account", accounts[0].member, accounts[0].asset_key)
@@ -269,14 +387,34 @@ class SyntheticAlliance:
                 autopay = ("card", credit_cards[0].member, credit_cards[0].asset_key)
             else:
                 autopay = ("giro", "", "")
-            specs.append(AssetSpec("kt", "telecom", f"KT{person.index:010d}{n}", start, kind, {
-                "telecom_num": number, "type": kind,
-            }, plan={"fee": fee, "autopay": autopay, "due_day": rng.choice((15, 21, 25))}))
+            arrears = rng.randint(1, 3) if person.delinquent and kind == "01" and rng.random() < 0.5 else 0
+            specs.append(
+                AssetSpec(
+                    "kt",
+                    "telecom",
+                    f"KT{person.index:010d}{n}",
+                    start,
+                    kind,
+                    {
+                        "telecom_num": number,
+                        "type": kind,
+                    },
+                    status="03" if arrears else "01",
+                    plan={
+                        "fee": fee,
+                        "autopay": autopay,
+                        "due_day": rng.choice((15, 21, 25)),
+                        "arrears": arrears,
+                    },
+                )
+            )
         return specs
 
     # ------------------------------------------------------------------ history
 
-    def history(self, person: Person, member: str, holdings: dict[str, list[AssetSpec]] | None = None) -> History:
+    def history(
+        self, person: Person, member: str, holdings: dict[str, list[AssetSpec]] | None = None
+    ) -> History:
         """The five years of history ``member`` keeps for ``person``."""
         held = holdings if holdings is not None else self.holdings(person)
         out = History()
@@ -286,7 +424,12 @@ class SyntheticAlliance:
             for spec in specs:
                 out.card_approvals[spec.asset_key] = approvals[spec.asset_key]
             out.card_bills = self._card_bills(person, member, held, approvals)
-            spent = sum(a["approved_amt"] for k in out.card_approvals for a in out.card_approvals[k] if a["status"] == "01")
+            spent = sum(
+                a["approved_amt"]
+                for k in out.card_approvals
+                for a in out.card_approvals[k]
+                if a["status"] == "01"
+            )
             out.points = [(cat.POINT_NAMES[member], spent // 200 % 400_000, spent // 5000 % 20_000)]
         elif member == "kt":
             months, paid = self._telecom(person, held)
@@ -295,15 +438,21 @@ class SyntheticAlliance:
             self._bank(person, member, held, out)
         return out
 
-    def _all_card_approvals(self, person: Person, held: dict[str, list[AssetSpec]]) -> dict[str, list[dict[str, Any]]]:
+    def _all_card_approvals(
+        self, person: Person, held: dict[str, list[AssetSpec]]
+    ) -> dict[str, list[dict[str, Any]]]:
         kt_card_charges = self._kt_card_charges(person, held)
         approvals: dict[str, list[dict[str, Any]]] = {}
         for card_co in ("woori-card", "bc-card"):
             for spec in held.get(card_co, ()):
-                approvals[spec.asset_key] = self._card_approvals(person, spec, kt_card_charges.get(spec.asset_key, []))
+                approvals[spec.asset_key] = self._card_approvals(
+                    person, spec, kt_card_charges.get(spec.asset_key, [])
+                )
         return approvals
 
-    def _card_approvals(self, person: Person, spec: AssetSpec, kt_charges: list[tuple[date, int]]) -> list[dict[str, Any]]:
+    def _card_approvals(
+        self, person: Person, spec: AssetSpec, kt_charges: list[tuple[date, int]]
+    ) -> list[dict[str, Any]]:
         rng = self._rng(person.index, f"card/{spec.asset_key}")
         credit = spec.detail["card_type"] == "01"
         rate = {"salaried": 16, "self_employed": 14, "student": 8, "gig": 9, "senior": 6}[person.segment]
@@ -319,15 +468,41 @@ class SyntheticAlliance:
                 if rng.random() < 0.01:
                     name, country, currency, krw_per_unit = rng.choice(cat.OVERSEAS)
                     foreign = rng.randint(5, 300)
-                    rows.append(self._approval(rng, day, rng.randrange(24), pay_type, name, "", "해외", foreign * krw_per_unit,
-                                               country=country, currency=currency, foreign_amt=f"{foreign:.3f}"))
+                    rows.append(
+                        self._approval(
+                            rng,
+                            day,
+                            rng.randrange(24),
+                            pay_type,
+                            name,
+                            "",
+                            "해외",
+                            foreign * krw_per_unit,
+                            country=country,
+                            currency=currency,
+                            foreign_amt=f"{foreign:.3f}",
+                        )
+                    )
                     continue
                 merchant = rng.choices(cat.MERCHANTS, cum_weights=_MERCHANT_CUM)[0]
                 span = merchant.high - merchant.low
                 amount = merchant.low + int(span * rng.random() ** 2.2)
                 amount = amount // 10 * 10 if merchant.category == "편의점" else amount // 100 * 100
-                hour = rng.randrange(*merchant.hours) if merchant.hours[1] > merchant.hours[0] else rng.randrange(24)
-                row = self._approval(rng, day, min(hour, 23), pay_type, merchant.name, merchant.regno, merchant.category, amount)
+                hour = (
+                    rng.randrange(*merchant.hours)
+                    if merchant.hours[1] > merchant.hours[0]
+                    else rng.randrange(24)
+                )
+                row = self._approval(
+                    rng,
+                    day,
+                    min(hour, 23),
+                    pay_type,
+                    merchant.name,
+                    merchant.regno,
+                    merchant.category,
+                    amount,
+                )
                 if credit and amount >= 200_000 and rng.random() < 0.35:
                     row["total_install_cnt"] = rng.choice((2, 3, 6, 10, 12))
                 rows.append(row)
@@ -337,8 +512,18 @@ class SyntheticAlliance:
         return rows
 
     def _approval(
-        self, rng: random.Random, day: date, hour: int, pay_type: str, name: str, regno: str, category: str, amount: int,
-        country: str | None = None, currency: str | None = None, foreign_amt: str | None = None,
+        self,
+        rng: random.Random,
+        day: date,
+        hour: int,
+        pay_type: str,
+        name: str,
+        regno: str,
+        category: str,
+        amount: int,
+        country: str | None = None,
+        currency: str | None = None,
+        foreign_amt: str | None = None,
     ) -> dict[str, Any]:
         dtime = _dtime(day, hour, rng.randrange(60), rng.randrange(60))
         status, trans_dtime = "01", None
@@ -347,14 +532,28 @@ class SyntheticAlliance:
             if cancel_day <= self.as_of:
                 status, trans_dtime = "02", _dtime(cancel_day, 12, rng.randrange(60), rng.randrange(60))
         return {
-            "approved_dtime": dtime, "approved_num": f"{rng.randrange(10**8):08d}", "status": status,
-            "pay_type": pay_type, "trans_dtime": trans_dtime, "merchant_name": name, "merchant_regno": regno,
-            "category": category, "approved_amt": amount, "modified_amt": None, "total_install_cnt": None,
-            "country_code": country, "currency_code": currency, "foreign_amt": foreign_amt,
+            "approved_dtime": dtime,
+            "approved_num": f"{rng.randrange(10**8):08d}",
+            "status": status,
+            "pay_type": pay_type,
+            "trans_dtime": trans_dtime,
+            "merchant_name": name,
+            "merchant_regno": regno,
+            "category": category,
+            "approved_amt": amount,
+            "modified_amt": None,
+            "total_install_cnt": None,
+            "country_code": country,
+            "currency_code": currency,
+            "foreign_amt": foreign_amt,
         }
 
     def _card_bills(
-        self, person: Person, card_co: str, held: dict[str, list[AssetSpec]], approvals: dict[str, list[dict[str, Any]]]
+        self,
+        person: Person,
+        card_co: str,
+        held: dict[str, list[AssetSpec]],
+        approvals: dict[str, list[dict[str, Any]]],
     ) -> list[dict[str, Any]]:
         """카드-004/005: one bill a month for the credit purchases of the previous month (and installments)."""
         credit = [s for s in held.get(card_co, ()) if s.detail["card_type"] == "01"]
@@ -373,28 +572,43 @@ class SyntheticAlliance:
                 for n in range(installments):
                     paid = per if n < installments - 1 else a["approved_amt"] - per * (installments - 1)
                     fee = 0 if installments == 1 else (a["approved_amt"] - per * n) * 12 // 1000
-                    items_by_month[_add_months(year, month, n + 1)].append({
-                        "card_id": spec.asset_key, "paid_dtime": a["approved_dtime"], "paid_amt": paid,
-                        "currency_code": "KRW", "merchant_name": a["merchant_name"], "merchant_regno": a["merchant_regno"],
-                        "credit_fee_amt": fee, "total_install_cnt": installments if installments > 1 else None,
-                        "cur_install_cnt": n + 1 if installments > 1 else None,
-                        "balance_amt": a["approved_amt"] - per * (n + 1) if installments > 1 else 0,
-                        "prod_type": "02" if installments > 1 else "01",
-                    })
+                    items_by_month[_add_months(year, month, n + 1)].append(
+                        {
+                            "card_id": spec.asset_key,
+                            "paid_dtime": a["approved_dtime"],
+                            "paid_amt": paid,
+                            "currency_code": "KRW",
+                            "merchant_name": a["merchant_name"],
+                            "merchant_regno": a["merchant_regno"],
+                            "credit_fee_amt": fee,
+                            "total_install_cnt": installments if installments > 1 else None,
+                            "cur_install_cnt": n + 1 if installments > 1 else None,
+                            "balance_amt": a["approved_amt"] - per * (n + 1) if installments > 1 else 0,
+                            "prod_type": "02" if installments > 1 else "01",
+                        }
+                    )
         bills = []
         for year, month in self._months(min(s.opened for s in credit)):
             items = items_by_month.get((year, month))
             if not items:
                 continue
             due = _clamp_day(year, month, bill_day)
-            bills.append({
-                "seqno": "1", "charge_month": f"{year}{month:02d}", "charge_day": bill_day,
-                "charge_amt": sum(i["paid_amt"] + i["credit_fee_amt"] for i in items),
-                "paid_out_date": f"{due:%Y%m%d}", "card_type": "03" if mixed else "01", "details": items,
-            })
+            bills.append(
+                {
+                    "seqno": "1",
+                    "charge_month": f"{year}{month:02d}",
+                    "charge_day": bill_day,
+                    "charge_amt": sum(i["paid_amt"] + i["credit_fee_amt"] for i in items),
+                    "paid_out_date": f"{due:%Y%m%d}",
+                    "card_type": "03" if mixed else "01",
+                    "details": items,
+                }
+            )
         return bills
 
-    def _kt_card_charges(self, person: Person, held: dict[str, list[AssetSpec]]) -> dict[str, list[tuple[date, int]]]:
+    def _kt_card_charges(
+        self, person: Person, held: dict[str, list[AssetSpec]]
+    ) -> dict[str, list[tuple[date, int]]]:
         charges: dict[str, list[tuple[date, int]]] = defaultdict(list)
         if "kt" not in held:
             return charges
@@ -405,12 +619,17 @@ class SyntheticAlliance:
                 continue
             for month, _charge, charge_date, paid, _pm in months[spec.asset_key]:
                 if paid:
-                    charges[key].append((date(int(charge_date[:4]), int(charge_date[4:6]), int(charge_date[6:])), paid))
+                    charges[key].append(
+                        (date(int(charge_date[:4]), int(charge_date[4:6]), int(charge_date[6:])), paid)
+                    )
         return charges
 
     def _telecom(
         self, person: Person, held: dict[str, list[AssetSpec]]
-    ) -> tuple[dict[str, list[tuple[str, int, str, int | None, str | None]]], dict[str, list[tuple[str, int, str, str, str]]]]:
+    ) -> tuple[
+        dict[str, list[tuple[str, int, str, int | None, str | None]]],
+        dict[str, list[tuple[str, int, str, str, str]]],
+    ]:
         months_out: dict[str, list[tuple[str, int, str, int | None, str | None]]] = {}
         paid_out: dict[str, list[tuple[str, int, str, str, str]]] = {}
         young = (self.as_of.year - person.birth_date.year) < 35
@@ -430,26 +649,33 @@ class SyntheticAlliance:
                             break
                         pg, regno, titles = rng.choice(cat.MICRO_MERCHANTS)
                         amount = rng.choice((1_100, 2_200, 3_300, 5_500, 9_900, 11_000, 33_000, 55_000))
-                        micro.append((_dtime(day, rng.randrange(8, 24), rng.randrange(60), rng.randrange(60)),
-                                      amount, pg, regno, rng.choice(titles)))
+                        micro.append(
+                            (
+                                _dtime(day, rng.randrange(8, 24), rng.randrange(60), rng.randrange(60)),
+                                amount,
+                                pg,
+                                regno,
+                                rng.choice(titles),
+                            )
+                        )
                         micro_by_month[(year, month)] += amount
             rows: list[tuple[str, int, str, int | None, str | None]] = []
             arrears = 0
+            billed = [(y, m) for y, m in months[1:] if _clamp_day(y, m, due_day) <= self.as_of]
+            unpaid_tail = set(billed[len(billed) - spec.plan["arrears"] :]) if spec.plan["arrears"] else set()
             for year, month in months[1:]:
                 charge = fee + micro_by_month.get(_add_months(year, month, -1), 0)
                 due = _clamp_day(year, month, due_day)
                 if due > self.as_of:
                     rows.append((f"{year}{month:02d}", charge, f"{due:%Y%m%d}", None, None))
                     continue
-                missed = person.delinquent and rng.random() < 0.18
+                missed = (year, month) in unpaid_tail or (person.delinquent and rng.random() < 0.18)
                 if missed:
                     arrears += charge
                     rows.append((f"{year}{month:02d}", charge, f"{due:%Y%m%d}", 0, None))
                 else:
                     rows.append((f"{year}{month:02d}", charge, f"{due:%Y%m%d}", charge + arrears, method))
                     arrears = 0
-            if arrears and spec.detail["type"] == "01":
-                spec.status = "03"
             micro.sort()
             months_out[spec.asset_key] = rows
             paid_out[spec.asset_key] = micro
@@ -458,7 +684,9 @@ class SyntheticAlliance:
     def _bank(self, person: Person, bank: str, held: dict[str, list[AssetSpec]], out: History) -> None:
         specs = held.get(bank, [])
         main = next((s for s in specs if s.plan.get("main")), None)
-        flows: dict[str, list[tuple[str, str, str, int, str]]] = defaultdict(list)  # dtime, type, class, signed, memo
+        flows: dict[str, list[tuple[str, str, str, int, str]]] = defaultdict(
+            list
+        )  # dtime, type, class, signed, memo
         rng = self._rng(person.index, f"bank/{bank}")
         if main is not None:
             self._main_account_flows(person, bank, main, held, rng, flows[main.asset_key])
@@ -468,34 +696,54 @@ class SyntheticAlliance:
                     day = _clamp_day(year, month, 5)
                     if day <= self.as_of:
                         amount = spec.plan["monthly"]
-                        flows[spec.asset_key].append((_dtime(day, 9, 0, 0), "04", "자동이체", amount, "적금 자동이체"))
+                        flows[spec.asset_key].append(
+                            (_dtime(day, 9, 0, 0), "04", "자동이체", amount, "적금 자동이체")
+                        )
                         if main is not None:
-                            flows[main.asset_key].append((_dtime(day, 9, 0, 0), "03", "자동이체", -amount, "적금 자동이체"))
+                            flows[main.asset_key].append(
+                                (_dtime(day, 9, 0, 0), "03", "자동이체", -amount, "적금 자동이체")
+                            )
             elif spec.kind == "deposit" and spec.detail["account_type"] == "1002":
                 flows[spec.asset_key].append(
-                    (_dtime(spec.opened, 10, 0, 0), "01", "신규", spec.plan["commit"], spec.detail["prod_name"])
+                    (
+                        _dtime(spec.opened, 10, 0, 0),
+                        "01",
+                        "신규",
+                        spec.plan["commit"],
+                        spec.detail["prod_name"],
+                    )
                 )
             elif spec.kind == "loan":
                 self._loan(person, spec, main, out, flows)
         for spec in specs:
             if spec.kind != "deposit":
                 continue
-            rows = sorted(flows.get(spec.asset_key, []))
+            opened_at = _dtime(spec.opened, 9, 0, 0)
+            is_time_deposit = spec.detail["account_type"] == "1002"
+            rows = sorted(f for f in flows.get(spec.asset_key, []) if f[0] > opened_at or is_time_deposit)
             opening = _opening_deposit(rows, rng)
             balance = 0
             stored: list[tuple[str, str, str, str, int, int, str]] = []
-            if spec.detail["account_type"] != "1002":
+            if not is_time_deposit:
                 balance = opening
-                stored.append((_dtime(spec.opened, 9, 30, 0), f"{spec.asset_key[-6:]}000000", "01", "신규", opening,
-                               balance, "신규 입금"))
+                stored.append(
+                    (opened_at, f"{spec.asset_key[-6:]}000000", "01", "신규", opening, balance, "신규 입금")
+                )
             for n, (dtime, ttype, tclass, signed, memo) in enumerate(rows, 1):
                 balance += signed
-                stored.append((dtime, f"{spec.asset_key[-6:]}{n:06d}", ttype, tclass, abs(signed), balance, memo))
+                stored.append(
+                    (dtime, f"{spec.asset_key[-6:]}{n:06d}", ttype, tclass, abs(signed), balance, memo)
+                )
             out.deposit_tx[spec.asset_key] = stored
             out.balances[spec.asset_key] = balance
 
     def _main_account_flows(
-        self, person: Person, bank: str, main: AssetSpec, held: dict[str, list[AssetSpec]], rng: random.Random,
+        self,
+        person: Person,
+        bank: str,
+        main: AssetSpec,
+        held: dict[str, list[AssetSpec]],
+        rng: random.Random,
         flows: list[tuple[str, str, str, int, str]],
     ) -> None:
         for year, month in self._months(main.opened):
@@ -507,11 +755,21 @@ class SyntheticAlliance:
                 day = _clamp_day(year, month, person.salary_day)
                 irregular = person.segment in ("self_employed", "gig")
                 if day <= self.as_of and day >= main.opened and (not irregular or rng.random() < 0.85):
-                    amount = int(person.monthly_income * (rng.uniform(0.6, 1.4) if irregular else 1)) // 1000 * 1000
+                    amount = (
+                        int(person.monthly_income * (rng.uniform(0.6, 1.4) if irregular else 1))
+                        // 1000
+                        * 1000
+                    )
                     if not irregular and month in (1, 7) and rng.random() < 0.5:
                         amount += person.monthly_income // 2
-                    memo = person.employer + " 급여" if not irregular else rng.choice(("배민커넥트", "쿠팡이츠 정산", "스마트스토어 정산"))
-                    flows.append((_dtime(day, 8, 30, 0), "04", "급여" if not irregular else "입금", amount, memo))
+                    memo = (
+                        person.employer + " 급여"
+                        if not irregular
+                        else rng.choice(("배민커넥트", "쿠팡이츠 정산", "스마트스토어 정산"))
+                    )
+                    flows.append(
+                        (_dtime(day, 8, 30, 0), "04", "급여" if not irregular else "입금", amount, memo)
+                    )
             elif person.monthly_income:
                 day = self._day_in(rng, year, month, main.opened)
                 if day:
@@ -522,12 +780,21 @@ class SyntheticAlliance:
                 if day:
                     amount = max(10_000, int(budget * rng.uniform(0.1, 0.5)) // 1000 * 1000)
                     name = rng.choice(cat.SURNAMES) + "".join(rng.sample(cat.GIVEN_SYLLABLES, 2))
-                    flows.append((_dtime(day, rng.randrange(9, 22), rng.randrange(60), 0), "03", "이체", -amount, name))
+                    flows.append(
+                        (_dtime(day, rng.randrange(9, 22), rng.randrange(60), 0), "03", "이체", -amount, name)
+                    )
             if rng.random() < 0.45:
                 day = self._day_in(rng, year, month, main.opened)
                 if day:
-                    flows.append((_dtime(day, rng.randrange(9, 22), rng.randrange(60), 0), "03", "ATM",
-                                  -rng.choice((50_000, 100_000, 200_000)), "ATM 출금"))
+                    flows.append(
+                        (
+                            _dtime(day, rng.randrange(9, 22), rng.randrange(60), 0),
+                            "03",
+                            "ATM",
+                            -rng.choice((50_000, 100_000, 200_000)),
+                            "ATM 출금",
+                        )
+                    )
             if month in (3, 6, 9, 12):
                 day = _clamp_day(year, month, 21)
                 if main.opened <= day <= self.as_of:
@@ -539,15 +806,33 @@ class SyntheticAlliance:
                 if spec.plan["pay_account"] != main.asset_key or spec.detail["card_type"] != "02":
                     continue
                 for a in approvals[spec.asset_key]:
-                    flows.append((a["approved_dtime"], "03", "체크카드", -a["approved_amt"], f"체크 {a['merchant_name']}"))
+                    flows.append(
+                        (
+                            a["approved_dtime"],
+                            "03",
+                            "체크카드",
+                            -a["approved_amt"],
+                            f"체크 {a['merchant_name']}",
+                        )
+                    )
                     if a["status"] == "02":
-                        flows.append((a["trans_dtime"], "04", "체크카드", a["approved_amt"], f"체크취소 {a['merchant_name']}"))
+                        flows.append(
+                            (
+                                a["trans_dtime"],
+                                "04",
+                                "체크카드",
+                                a["approved_amt"],
+                                f"체크취소 {a['merchant_name']}",
+                            )
+                        )
             if any(s.plan["pay_account"] == main.asset_key for s in cards):
                 company = "우리카드" if card_co == "woori-card" else "비씨카드"
                 for bill in self._card_bills(person, card_co, held, approvals):
                     due = bill["paid_out_date"]
                     if due <= f"{self.as_of:%Y%m%d}":
-                        flows.append((due + "070000", "03", "카드대금", -bill["charge_amt"], f"{company} 결제대금"))
+                        flows.append(
+                            (due + "070000", "03", "카드대금", -bill["charge_amt"], f"{company} 결제대금")
+                        )
         if "kt" in held:
             months, _ = self._telecom(person, held)
             for spec in held["kt"]:
@@ -558,18 +843,36 @@ class SyntheticAlliance:
                             flows.append((charge_date + "060000", "03", "자동이체", -paid, "KT 통신요금"))
 
     def _loan(
-        self, person: Person, spec: AssetSpec, main: AssetSpec | None, out: History,
+        self,
+        person: Person,
+        spec: AssetSpec,
+        main: AssetSpec | None,
+        out: History,
         flows: dict[str, list[tuple[str, str, str, int, str]]],
     ) -> None:
         principal, months, rate = spec.plan["principal"], spec.plan["months"], spec.plan["rate"]
         monthly_rate = rate / 1200
         payment = round(principal * monthly_rate / (1 - (1 + monthly_rate) ** -months))
         balance = principal
-        rows: list[tuple[Any, ...]] = [(_dtime(spec.opened, 10, 0, 0), f"{spec.asset_key[-6:]}000000", "01", principal,
-                                        balance, principal, 0, f"{rate:.3f}", f"{spec.opened:%Y%m%d}", f"{spec.opened:%Y%m%d}")]
+        rows: list[tuple[Any, ...]] = [
+            (
+                _dtime(spec.opened, 10, 0, 0),
+                f"{spec.asset_key[-6:]}000000",
+                "01",
+                principal,
+                balance,
+                principal,
+                0,
+                f"{rate:.3f}",
+                f"{spec.opened:%Y%m%d}",
+                f"{spec.opened:%Y%m%d}",
+            )
+        ]
         previous = spec.opened
         if main is not None:
-            flows[main.asset_key].append((_dtime(spec.opened, 10, 0, 0), "04", "대출입금", principal, spec.detail["prod_name"]))
+            flows[main.asset_key].append(
+                (_dtime(spec.opened, 10, 0, 0), "04", "대출입금", principal, spec.detail["prod_name"])
+            )
         for n, (year, month) in enumerate(self._months(spec.opened)[1:], 1):
             due = _clamp_day(year, month, int(spec.detail["repay_date"]))
             if due > self.as_of or balance <= 0:
@@ -577,10 +880,24 @@ class SyntheticAlliance:
             interest = round(balance * monthly_rate)
             repaid = min(balance, payment - interest)
             balance -= repaid
-            rows.append((_dtime(due, 9, 0, 0), f"{spec.asset_key[-6:]}{n:06d}", "02", repaid + interest, balance, repaid,
-                         interest, f"{rate:.3f}", f"{previous:%Y%m%d}", f"{due - timedelta(days=1):%Y%m%d}"))
+            rows.append(
+                (
+                    _dtime(due, 9, 0, 0),
+                    f"{spec.asset_key[-6:]}{n:06d}",
+                    "02",
+                    repaid + interest,
+                    balance,
+                    repaid,
+                    interest,
+                    f"{rate:.3f}",
+                    f"{previous:%Y%m%d}",
+                    f"{due - timedelta(days=1):%Y%m%d}",
+                )
+            )
             if main is not None:
-                flows[main.asset_key].append((_dtime(due, 9, 0, 0), "03", "대출상환", -(repaid + interest), "대출 원리금"))
+                flows[main.asset_key].append(
+                    (_dtime(due, 9, 0, 0), "03", "대출상환", -(repaid + interest), "대출 원리금")
+                )
             previous = due
         out.loan_tx[spec.asset_key] = rows
         out.balances[spec.asset_key] = balance

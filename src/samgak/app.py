@@ -1,0 +1,77 @@
+"""Assemble the platform — and, for the demo, every member's institution deployable with it.
+
+``create_app()`` builds engines and session makers but connects nothing at import time; the
+lifespan seeds the directory, gives each institution its support-API credentials and disposes
+every engine at shutdown. Institutions are mounted under ``/inst/{slug}`` with their own
+database; they reach the directory only over HTTP (``institution.directory_url``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from samgak import directory, web
+from samgak.config import Settings, get_settings
+from samgak.institution.app import build_institution, create_institution_app
+from samgak.institution.directory_client import HttpDirectory
+from samgak.institution.state import Institution
+from samgak.kit.db import Database
+from samgak.kit.http import new_client
+
+
+def directory_url(settings: Settings) -> str:
+    return settings.institution.directory_url or f"{settings.public_base_url}/portal"
+
+
+def create_app(
+    settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """The whole alliance in one app. ``transport`` routes institution → directory calls (tests)."""
+    settings = settings or get_settings()
+    platform_db = Database(settings.database_url)
+    institutions: list[tuple[Institution, HttpDirectory]] = []
+    for member in settings.members:
+        client = new_client(directory_url(settings), transport=transport)
+        member_directory = HttpDirectory(client, org_code=member.org_code, client_id="", client_secret="")
+        institutions.append(
+            (build_institution(settings, member, directory=member_directory), member_directory)
+        )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with platform_db.unit_of_work() as session:
+            await directory.seed_alliance(session, settings)
+            for institution, member_directory in institutions:
+                client_id, secret = await directory.register_support_client(session, institution.org_code)
+                member_directory.client_id, member_directory.client_secret = client_id, secret
+        yield
+        for institution, member_directory in institutions:
+            await member_directory.client.aclose()
+            await institution.db.dispose()
+        await platform_db.dispose()
+
+    app = FastAPI(
+        title="samgak — the alliance platform",
+        description="삼각: MyData, joint authentication, MyPayment, partner offers and analytics of the alliance.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.platform_db = platform_db
+    app.state.institutions = [institution for institution, _ in institutions]
+    app.add_exception_handler(directory.DirectoryError, directory.directory_error_handler)  # type: ignore[arg-type]
+    app.include_router(directory.router)
+    app.include_router(web.router)
+    for institution, _ in institutions:
+        app.mount(f"/inst/{institution.member.slug}", create_institution_app(institution))
+    return app
+
+
+def migrations_path(name: str) -> Path:
+    """Where the Alembic environment ``platform`` or ``institution`` lives."""
+    return Path(__file__).parent / "migrations" / name

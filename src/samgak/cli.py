@@ -1,0 +1,125 @@
+"""``samgak`` — thin commands that parse, open the unit of work, call a service, print with Rich."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from samgak.config import get_settings
+
+app = typer.Typer(help="삼각 samgak — the alliance platform.", no_args_is_help=True)
+console = Console()
+DEMO_CUSTOMERS_FILE = Path("var/demo-customers.json")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the platform database and every member's database to the newest schema."""
+    from samgak.app import migrations_path
+    from samgak.kit.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(migrations_path("platform"), settings.database_url)
+    for member in settings.members:
+        upgrade(migrations_path("institution"), settings.institution_database_url(member))
+    console.print(f"[green]migrated[/] platform and {len(settings.members)} members")
+
+
+@app.command()
+def seed(
+    customers: int = typer.Option(300, "--customers", "-n", min=1, help="people in the synthetic alliance"),
+    seed_value: int = typer.Option(None, "--seed", help="generator seed (default: settings.core.seed)"),
+    as_of: str = typer.Option(None, "--as-of", help="last day of history, YYYY-MM-DD (default: today KST)"),
+) -> None:
+    """Write the synthetic alliance into every member's core (same seed → byte-identical data)."""
+    from samgak.institution.app import member_keys
+    from samgak.institution.core.synthetic import SyntheticAlliance, seed_alliance
+    from samgak.kit.timeutil import today_kst
+
+    migrate()
+    settings = get_settings()
+    day = date.fromisoformat(as_of) if as_of else (settings.core.as_of or today_kst())
+    seed_number = settings.core.seed if seed_value is None else seed_value
+    started = time.perf_counter()
+    columns = (
+        TextColumn("[bold]seeding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("customers"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("seed", total=customers)
+        counts = seed_alliance(
+            urls={m.slug: settings.institution_database_url(m) for m in settings.members},
+            keys={m.slug: member_keys(settings, m) for m in settings.members},
+            customers=customers,
+            seed=seed_number,
+            as_of=day,
+            years=settings.core.history_years,
+            progress=lambda n: progress.advance(task, n),
+        )
+    elapsed = time.perf_counter() - started
+    table = Table(title=f"synthetic alliance (seed {seed_number}, history to {day})")
+    table.add_column("member")
+    table.add_column("customers", justify="right")
+    for member in settings.members:
+        table.add_row(member.org_name, f"{counts.get(member.slug, 0):,}")
+    console.print(table)
+    console.print(f"{customers:,} people in {elapsed:.1f} s ({customers / elapsed:,.0f} customers/s)")
+    alliance = SyntheticAlliance(seed_number, day, settings.core.history_years)
+    names = {m.slug: m.org_name for m in settings.members}
+    demo = []
+    for index in range(min(customers, 40)):
+        person = alliance.person(index)
+        held = alliance.holdings(person)
+        if len(held) >= 3 or (person.thin_file and len(demo) < 2):
+            demo.append(
+                {
+                    "name": person.name,
+                    "phone": person.phone,
+                    "birth_date": f"{person.birth_date:%Y%m%d}",
+                    "ci": person.ci,
+                    "members": [names[m] for m in held if m in names],
+                    "thin_file": person.thin_file,
+                }
+            )
+        if len(demo) >= 8:
+            break
+    DEMO_CUSTOMERS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_CUSTOMERS_FILE.write_text(json.dumps(demo, ensure_ascii=False, indent=1))
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the platform with every member mounted under /inst/{slug}."""
+    import uvicorn
+
+    from samgak.app import create_app
+
+    application = create_app()
+    if DEMO_CUSTOMERS_FILE.exists():
+        application.state.demo_customers = json.loads(DEMO_CUSTOMERS_FILE.read_text())
+    console.print(
+        f"[bold green]samgak[/] on http://{host}:{port}  (members under /inst/…, docs at /inst/<slug>/docs)"
+    )
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,170 @@
+"""What every 정보제공 API call goes through before its query (MyData standard 2.3, 3.1, 3.2).
+
+Order of checks, each with its 첨부1 code: ``x-api-tran-id`` present (40002) → client rate
+(42902) → bearer token valid and ours (40101), not revoked (40103), consent not ended (40101)
+→ scope granted (40104) → ``org_code`` is ours (40303) → parameters (40001) → the asset exists
+(40402), is consented (40105), is open (40404) → ``scheduled`` calls once per asset, API and
+week (42901). One query resolves the token's grant and consent; one more the asset.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from samgak.institution.errors import (
+    AssetInvalidState,
+    AssetNotConsented,
+    BadParameter,
+    ClosedAsset,
+    InvalidToken,
+    MissingHeader,
+    RateLimited,
+    RevokedToken,
+    ScopeNotGranted,
+    TransmissionLimit,
+    UnknownAsset,
+    UnknownOrg,
+)
+from samgak.institution.repository import GatewayRepository
+from samgak.institution.state import Institution, get_institution
+from samgak.kit.timeutil import format_date, today_kst
+
+API_TYPES = frozenset({"scheduled", "user-consent", "user-refresh", "user-search"})
+_TRAN_ID = re.compile(r"^[0-9A-Za-z]{1,25}$")
+
+
+def tran_id_of(request: Request) -> str:
+    """The request's ``x-api-tran-id`` (AN(25)); 40002 when absent, 40001 when malformed."""
+    value = request.headers.get("x-api-tran-id")
+    if not value:
+        raise MissingHeader("x-api-tran-id 헤더가 없습니다")
+    if not _TRAN_ID.match(value):
+        raise BadParameter("x-api-tran-id 형식이 올바르지 않습니다 (영문·숫자 25자 이내)")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    id: int
+    kind: str
+    status: str
+    detail: dict[str, Any]
+    balance_amt: int | None
+    modified_at: str
+
+
+@dataclass
+class Call:
+    """One authorised call: who is asking, for which customer, under which consent."""
+
+    institution: Institution
+    session: AsyncSession
+    tran_id: str
+    api_type: str
+    scope: frozenset[str]
+    client_key: str
+    consent_id: int | None
+    customer_id: int
+    history_ready: bool
+    trans_memo: bool
+    merchant_regno: bool
+
+    def check_org(self, org_code: Any) -> None:
+        if org_code in (None, ""):
+            raise BadParameter("org_code 값이 없습니다")
+        if org_code != self.institution.org_code:
+            raise UnknownOrg(f"기관코드 {org_code}를 확인할 수 없습니다")
+
+    async def ensure_history(self) -> None:
+        if not self.history_ready:
+            await self.institution.core.ensure_history(self.session, self.customer_id)
+            self.history_ready = True
+
+    async def asset(self, asset_key: Any, *, kind: str, api_code: str) -> Asset:
+        """The consented, open asset ``asset_key`` of this customer (40402/40105/40404/40305)."""
+        if not isinstance(asset_key, str) or not asset_key:
+            raise BadParameter("자산 식별값이 없습니다")
+        await self.ensure_history()
+        row = await GatewayRepository(self.session).consented_asset(self.consent_id, asset_key)
+        if row is None or row[1] != kind or row[3] != self.customer_id:
+            raise UnknownAsset(f"{asset_key} 자산이 없습니다")
+        if not row[7]:
+            raise AssetNotConsented(f"{asset_key} 자산은 전송요구 대상이 아닙니다")
+        if row[2] in ("02", "04", "09"):
+            raise ClosedAsset(f"{asset_key} 자산은 해지되었습니다")
+        if row[2] not in ("01", "03"):
+            raise AssetInvalidState(f"{asset_key} 자산은 조회할 수 없는 상태입니다")
+        await self.count_scheduled(api_code, asset_key)
+        detail = row[4]
+        return Asset(
+            row[0], row[1], row[2], json.loads(detail) if isinstance(detail, str) else detail, row[5], row[6]
+        )
+
+    async def count_scheduled(self, api_code: str, asset_key: str = "") -> None:
+        """정기적 전송: at most once per asset, API and week (Sun–Sat), else 42901."""
+        if self.api_type != "scheduled" or self.consent_id is None:
+            return
+        today = today_kst()
+        sunday = today - timedelta(days=(today.weekday() + 1) % 7)
+        repo = GatewayRepository(self.session)
+        if not await repo.claim_scheduled_call(self.consent_id, api_code, asset_key, format_date(sunday)):
+            raise TransmissionLimit("이번 주 정기적 전송 한도를 초과했습니다")
+
+
+async def unit_of_work(institution: Institution = Depends(get_institution)) -> AsyncIterator[AsyncSession]:
+    async with institution.db.unit_of_work() as session:
+        yield session
+
+
+def mydata_call(scope: str) -> Callable[..., Awaitable[Call]]:
+    """A dependency that authorises a 정보제공 API call needing ``scope``."""
+
+    async def authorise(
+        request: Request,
+        institution: Institution = Depends(get_institution),
+        session: AsyncSession = Depends(unit_of_work),
+    ) -> Call:
+        tran_id = tran_id_of(request)
+        request.state.tran_id = tran_id
+        api_type = request.headers.get("x-api-type", "user-search")
+        if api_type not in API_TYPES:
+            raise BadParameter("x-api-type 값이 올바르지 않습니다")
+        authorization = request.headers.get("authorization", "")
+        if not authorization.lower().startswith("bearer "):
+            raise InvalidToken("접근토큰이 없습니다")
+        claims = institution.tokens.verify(authorization[7:].strip())
+        if not institution.limiter.allow(claims.aud):
+            raise RateLimited("요청이 너무 많습니다. 잠시 후 다시 시도하세요")
+        context = await GatewayRepository(session).call_context(claims.jti)
+        if context is None:
+            raise RevokedToken("더 이상 유효하지 않은 접근토큰입니다")
+        revoked_at, consent_id, customer_id, history_ready, end_date, memo, regno = context
+        if revoked_at is not None:
+            raise RevokedToken("폐기된 접근토큰입니다")
+        if end_date is not None and end_date < format_date(today_kst()):
+            raise InvalidToken("전송요구 기간이 종료되었습니다")
+        if scope not in claims.scope:
+            raise ScopeNotGranted(f"{scope} 권한이 없습니다")
+        return Call(
+            institution=institution,
+            session=session,
+            tran_id=tran_id,
+            api_type=api_type,
+            scope=claims.scope,
+            client_key=claims.aud,
+            consent_id=consent_id,
+            customer_id=customer_id,
+            history_ready=bool(history_ready),
+            trans_memo=bool(memo),
+            merchant_regno=bool(regno),
+        )
+
+    return authorise

@@ -1,0 +1,144 @@
+"""Telecom (통신) 정보제공 APIs: 통신-001 contracts, 통신-002 bills, 통신-003 payments, 통신-004 paid.
+
+MyData standard 4.1/4.4, v1 paths. The contract list answers with ``telecom.list``, the per-contract
+APIs (POST, ``mgmt_id`` in the body; 통신-002 in its 2022 per-contract shape) with ``telecom.mgmt``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from starlette.responses import Response
+
+from samgak.institution.info.base import Call, mydata_call
+from samgak.institution.info.paging import cut, with_next_page
+from samgak.institution.info.params import (
+    MAX_LIMIT,
+    cursor_of,
+    date_window,
+    keyset_of,
+    limit_of,
+    month_window,
+    now_timestamp,
+    search_timestamp_of,
+    unchanged,
+)
+from samgak.institution.info.repository import InfoRepository
+from samgak.institution.wire import OK, as_text, respond
+from samgak.kit.timeutil import coerce_datetime, format_dtime
+
+router = APIRouter(prefix="/v1/telecom", tags=["통신 (telecom)"])
+
+
+@router.get("/telecoms", summary="통신-001 통신 계약 목록 조회")
+async def telecoms(
+    org_code: str | None = Query(None),
+    search_timestamp: str | None = Query(None),
+    next_page: str | None = Query(None),
+    limit: str | None = Query(None),
+    call: Call = Depends(mydata_call("telecom.list")),
+) -> Response:
+    """통신-001: the customer's contracts; ``limit`` defaults to 500 (the spec has no paging here)."""
+    call.check_org(org_code)
+    since = search_timestamp_of(search_timestamp)
+    size = limit_of(limit) if limit not in (None, "") else MAX_LIMIT
+    after = cursor_of(next_page) or ("", "")
+    repo = InfoRepository(call.session)
+    modified, _reg_date, consent_at = await repo.list_modified(call.customer_id, call.consent_id)
+    changed_at = max(modified, _stamp(consent_at))
+    if next_page is None and unchanged(since, changed_at):
+        return respond(
+            {**OK, "search_timestamp": since, "telecom_cnt": "0", "telecom_list": []}, call.tran_id
+        )
+    rows, cursor = cut(
+        await repo.asset_list(
+            customer_id=call.customer_id,
+            consent_id=call.consent_id,
+            kinds=("telecom", "telecom"),
+            after=(after[0], after[1]),
+            limit=size,
+        ),
+        size,
+        lambda r: (r[5], r[2]),
+    )
+    telecom_list = []
+    for _id, _kind, key, _seqno, status, _sort, detail, consented in rows:
+        d = json.loads(detail) if isinstance(detail, str) else detail
+        item = {
+            "mgmt_id": key,
+            "is_consent": bool(consented),
+            "telecom_num": d["telecom_num"],
+            "type": d["type"],
+            "status": status,
+        }
+        telecom_list.append(as_text(item))
+    body: dict[str, Any] = {**OK} if next_page is not None else {**OK, "search_timestamp": now_timestamp()}
+    body |= {"telecom_cnt": str(len(telecom_list)), "telecom_list": telecom_list}
+    return respond(with_next_page(body, cursor), call.tran_id)
+
+
+@router.post("/telecoms/bills", summary="통신-002 청구 정보 조회")
+async def telecom_bills(
+    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("telecom.mgmt"))
+) -> Response:
+    """통신-002 (2022 revision): one contract's monthly bills in the window, newest month first."""
+    call.check_org(payload.get("org_code"))
+    window = month_window(payload.get("from_month"), payload.get("to_month"), call.api_type)
+    asset = await call.asset(payload.get("mgmt_id"), kind="telecom", api_code="TC02")
+    rows = await InfoRepository(call.session).telecom_months(asset.id, window)
+    charges = [
+        as_text({"charge_month": month, "charge_amt": charge_amt, "charge_date": charge_date})
+        for month, charge_amt, charge_date, _paid, _method in rows
+    ]
+    return respond({**OK, "charge_cnt": str(len(charges)), "charge_list": charges}, call.tran_id)
+
+
+@router.post("/telecoms/transactions", summary="통신-003 통신 거래내역(납입내역) 조회")
+async def telecom_transactions(
+    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("telecom.mgmt"))
+) -> Response:
+    """통신-003: months with a payment record, newest first; a missed month is ``paid_amt`` 0, no method."""
+    call.check_org(payload.get("org_code"))
+    window = month_window(payload.get("from_month"), payload.get("to_month"), call.api_type)
+    asset = await call.asset(payload.get("mgmt_id"), kind="telecom", api_code="TC03")
+    rows = await InfoRepository(call.session).telecom_months(asset.id, window)
+    trans = [
+        as_text({"trans_month": month, "paid_amt": paid, "pay_method": method})
+        for month, _charge_amt, _charge_date, paid, method in rows
+        if paid is not None
+    ]
+    return respond({**OK, "trans_cnt": str(len(trans)), "trans_list": trans}, call.tran_id)
+
+
+@router.post("/telecoms/paid-transactions", summary="통신-004 통신 결제내역 조회")
+async def telecom_paid_transactions(
+    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("telecom.mgmt"))
+) -> Response:
+    """통신-004: carrier-billing micro-payments of one contract in the window, newest first."""
+    call.check_org(payload.get("org_code"))
+    window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type)
+    size = limit_of(payload.get("limit"))
+    after = keyset_of(payload.get("next_page"))
+    asset = await call.asset(payload.get("mgmt_id"), kind="telecom", api_code="TC04")
+    rows, cursor = cut(
+        await InfoRepository(call.session).telecom_paid_page(asset.id, window, after, size),
+        size,
+        lambda r: (r[0], r[5]),
+    )
+    regno = call.merchant_regno
+    trans = []
+    for dtime, amount, merchant, merchant_regno, title, _id in rows:
+        item: dict[str, Any] = {"trans_date": dtime[:8], "trans_amt": amount, "merchant_name": merchant}
+        if regno:
+            item["merchant_regno"] = merchant_regno or None
+        item["trans_title"] = title
+        trans.append(as_text(item))
+    body = {**OK, "trans_cnt": str(len(trans)), "trans_list": trans}
+    return respond(with_next_page(body, cursor), call.tran_id)
+
+
+def _stamp(value: Any) -> str:
+    moment = coerce_datetime(value)
+    return "0" if moment is None else format_dtime(moment)

@@ -1,0 +1,58 @@
+"""One member deployable's runtime: its settings, database, core, token issuer and directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from samgak.config import MemberSettings, Settings
+from samgak.institution.auth.tokens import TokenIssuer
+from samgak.institution.core import Core
+from samgak.institution.directory_client import Directory
+from samgak.kit.crypto import keyed_digest
+from samgak.kit.db import Database
+from samgak.kit.ratelimit import RateLimiter
+
+INDUSTRY_SCOPES = {
+    "bank": ("bank.list", "bank.deposit", "bank.loan"),
+    "card": ("card.list", "card.card", "card.point", "card.bill"),
+    "telecom": ("telecom.list", "telecom.mgmt"),
+}
+ASSET_SCOPE = {"deposit": "bank.deposit", "loan": "bank.loan", "card": "card.card", "telecom": "telecom.mgmt"}
+
+
+@dataclass
+class Institution:
+    member: MemberSettings
+    settings: Settings
+    db: Database
+    core: Core
+    tokens: TokenIssuer
+    directory: Directory
+    digest_key: bytes
+    limiter: RateLimiter
+
+    @property
+    def org_code(self) -> str:
+        return self.member.org_code
+
+    @property
+    def industry(self) -> str:
+        return self.member.industry
+
+    @property
+    def list_scope(self) -> str:
+        return f"{self.member.industry}.list"
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.institution_base_url(self.member)
+
+    def digest(self, value: str) -> str:
+        return keyed_digest(self.digest_key, value)
+
+
+def get_institution(request: Request) -> Institution:
+    institution: Institution = request.app.state.institution
+    return institution

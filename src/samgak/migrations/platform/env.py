@@ -1,0 +1,30 @@
+"""Alembic environment of the platform's database (one per platform deployable).
+
+Every platform module's metadata is listed in ``target_metadata``; the directory is first.
+"""
+
+from alembic import context
+from sqlalchemy import MetaData, engine_from_config, pool
+
+from samgak.directory.models import Base as DirectoryBase
+
+config = context.config
+target_metadata: list[MetaData] = [DirectoryBase.metadata]
+
+
+def run_migrations_online() -> None:
+    connectable = engine_from_config(
+        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
+    with connectable.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            version_table="alembic_version_platform",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()
