@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -63,7 +64,7 @@ async def test_deposit_transactions_balance_chain(client: Any, linked: Any) -> N
     assert response.status_code == 200, response.text
     trans = response.json()["trans_list"]
     assert trans, "five years of history"
-    for newer, older in zip(trans, trans[1:], strict=False):
+    for newer, older in itertools.pairwise(trans):
         assert newer["trans_dtime"] >= older["trans_dtime"]
         sign = -1 if newer["trans_type"] == "03" else 1
         assert int(older["balance_amt"]) + sign * int(newer["trans_amt"]) == int(newer["balance_amt"])
@@ -156,7 +157,7 @@ async def test_unconsented_asset_and_missing_scope(client: Any, operator: Operat
 
 
 async def test_refresh_then_revoke(client: Any, operator: Operator, alliance: Any) -> None:
-    person, spec = holding(alliance, BANK[0], "deposit", start=5)
+    person, _spec = holding(alliance, BANK[0], "deposit", start=5)
     tokens = await operator.link(BANK[0], BANK[1], person)
     refreshed = await client.post(
         "/inst/woori-bank/oauth/2.0/token",
@@ -216,7 +217,7 @@ async def test_refresh_then_revoke(client: Any, operator: Operator, alliance: An
 async def test_code_is_single_use_and_wrong_secret_rejected(
     client: Any, operator: Operator, alliance: Any
 ) -> None:
-    person, _ = holding(alliance, BANK[0], "deposit", start=9)
+    _person, _ = holding(alliance, BANK[0], "deposit", start=9)
     wrong = await client.post(
         "/inst/woori-bank/oauth/2.0/token",
         data={

@@ -617,7 +617,7 @@ class SyntheticAlliance:
             method, _, key = spec.plan["autopay"]
             if method != "card":
                 continue
-            for month, _charge, charge_date, paid, _pm in months[spec.asset_key]:
+            for _month, _charge, charge_date, paid, _pm in months[spec.asset_key]:
                 if paid:
                     charges[key].append(
                         (date(int(charge_date[:4]), int(charge_date[4:6]), int(charge_date[6:])), paid)

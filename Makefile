@@ -1,0 +1,44 @@
+# samgak — one task runner; CI calls these targets too.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo serve seed test test-fast lint bench-holder clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PY) >/dev/null 2>&1 || { echo "needs Python 3.11 ($(PY))"; exit 1; }
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install samgak with its pinned dependencies
+
+demo: $(STAMP) ## seed a small synthetic alliance and serve everything on http://127.0.0.1:8000
+	$(BIN)/samgak seed --customers 300
+	$(BIN)/samgak serve --host 127.0.0.1 --port 8000
+
+seed: $(STAMP) ## seed N customers (make seed N=100000)
+	$(BIN)/samgak seed --customers $(or $(N),300)
+
+test: $(STAMP) ## lint, import contracts and the whole test suite (PostgreSQL half runs when SAMGAK_TEST_DATABASE_URL is set)
+	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff (lint + format check), mypy, import-linter
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src/samgak/kit src/samgak/directory
+	$(BIN)/lint-imports
+
+bench-holder: $(STAMP) ## data-holder pages vs the raw driver, SQLite and PostgreSQL (writes benchmarks/results/holder.json)
+	$(BIN)/python -m benchmarks.holder
+
+clean: ## remove the demo databases
+	rm -rf var

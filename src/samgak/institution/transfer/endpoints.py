@@ -1,0 +1,109 @@
+"""HTTP face of the transfer API (KFTC 오픈뱅킹 paths, ``/v2.0``): thin handlers over :mod:`.service`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query
+from starlette.responses import Response
+
+from samgak.institution.errors import (
+    AssetInvalidState,
+    AssetNotConsented,
+    BadParameter,
+    ClosedAsset,
+    InvalidToken,
+    MissingHeader,
+    MyDataError,
+    RateLimited,
+    RevokedToken,
+    ScopeNotGranted,
+    UnknownAsset,
+)
+from samgak.institution.transfer.access import ServiceCall, service_call
+from samgak.institution.transfer.schemas import (
+    read_account_num,
+    read_bank_tran_date,
+    read_bank_tran_id,
+    read_deposit,
+    read_withdraw,
+)
+from samgak.institution.transfer.service import (
+    InsufficientBalance,
+    TransferConflict,
+    account_balance,
+    deposit_transfer,
+    transfer_result,
+    withdraw_transfer,
+)
+from samgak.institution.wire import respond
+
+router = APIRouter(prefix="/v2.0", tags=["이체 (transfer)"])
+transfer_call = service_call("transfer")
+
+
+def _responses(*errors: type[MyDataError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=``: each status with the rsp_codes it may carry."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        entry = out.setdefault(error.status_code, {"description": ""})
+        line = f"`{error.rsp_code}` {error.rsp_msg}"
+        entry["description"] = f"{entry['description']}; {line}" if entry["description"] else line
+    return out
+
+
+_AUTH = (BadParameter, MissingHeader, InvalidToken, RevokedToken, ScopeNotGranted, RateLimited)
+_POSTING = (
+    *_AUTH,
+    AssetNotConsented,
+    AssetInvalidState,
+    UnknownAsset,
+    ClosedAsset,
+    InsufficientBalance,
+    TransferConflict,
+)
+
+
+@router.post("/transfer/withdraw", summary="출금이체", responses=_responses(*_POSTING))
+async def withdraw(
+    payload: dict[str, Any] = Body(...), call: ServiceCall = Depends(transfer_call)
+) -> Response:
+    """Withdraw ``tran_amt`` from the account of the customer whose CI is ``req_client_ci``.
+
+    Idempotent per ``(bank_tran_date, bank_tran_id)``: a repeat answers the original response.
+    """
+    return respond(await withdraw_transfer(call, read_withdraw(payload)), call.tran_id)
+
+
+@router.post("/transfer/deposit", summary="입금이체", responses=_responses(*_POSTING))
+async def deposit(
+    payload: dict[str, Any] = Body(...), call: ServiceCall = Depends(transfer_call)
+) -> Response:
+    """Deposit ``tran_amt`` into ``recv_account_num``; ``recv_client_name`` must be the holder's."""
+    return respond(await deposit_transfer(call, read_deposit(payload)), call.tran_id)
+
+
+@router.post("/transfer/result", summary="이체결과조회", responses=_responses(*_AUTH, UnknownAsset))
+async def result(payload: dict[str, Any] = Body(...), call: ServiceCall = Depends(transfer_call)) -> Response:
+    """The outcome of a transfer this client made; 40402 means it was never executed."""
+    bank_tran_id = read_bank_tran_id(payload.get("bank_tran_id"))
+    bank_tran_date = read_bank_tran_date(payload.get("bank_tran_date"))
+    return respond(await transfer_result(call, bank_tran_id, bank_tran_date), call.tran_id)
+
+
+@router.get(
+    "/account/balance",
+    summary="잔액조회",
+    responses=_responses(*_AUTH, AssetNotConsented, UnknownAsset, ClosedAsset),
+)
+async def balance(
+    account_num: str | None = Query(None),
+    x_user_ci: str | None = Header(None, description="the account holder's CI (as in 개별인증-001)"),
+    call: ServiceCall = Depends(transfer_call),
+) -> Response:
+    """Balance of the holder's deposit account. The holder's CI comes in ``x-user-ci`` (never in
+    the URL), so a service sees only the balances of customers who involved it."""
+    if not x_user_ci:
+        raise MissingHeader("x-user-ci 헤더가 없습니다")
+    body = await account_balance(call, read_account_num(account_num), x_user_ci)
+    return respond(body, call.tran_id)
