@@ -34,9 +34,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from samgak.institution.carrier.repository import CarrierRepository
 from samgak.institution.errors import BadParameter, InvalidApiCall, MyDataError, RateLimited
 from samgak.institution.models import GwCarrierVerification, GwSms
-from samgak.institution.carrier.repository import CarrierRepository
+from samgak.institution.state import Institution
 from samgak.institution.transfer.access import ServiceCall
 from samgak.institution.wire import read_str
 from samgak.kit.crypto import equals
@@ -180,7 +183,9 @@ async def confirm_verification(call: ServiceCall, verification_id: str, code: An
     return Refused(BadParameter(f"인증번호가 일치하지 않습니다 (남은 시도 {max_attempts - attempts}회)"))
 
 
-async def phone_messages(institution: Any, session: Any, phone: str, limit: int = 50) -> list[GwSms]:
+async def phone_messages(
+    institution: Institution, session: AsyncSession, phone: str, limit: int = 50
+) -> list[GwSms]:
     """The demo phone's inbox: text messages to ``phone``, newest first."""
     return list(await CarrierRepository.from_session(session).messages(institution.digest(phone), limit))
 
