@@ -90,6 +90,7 @@ class InstitutionSettings(BaseModel):
     carrier_code_ttl_seconds: int = 180
     carrier_max_attempts: int = 5
     demo_pin: str = "000000"
+    request_timeout_seconds: float = 10.0
     rate_limit_per_second: float = 2000.0
     rate_limit_burst: float = 4000.0
     directory_url: str | None = None  # the portal's 지원 API base; public_base_url + "/portal" when unset

@@ -7,13 +7,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from samgak.config import MemberSettings, Settings
 from samgak.institution.auth import individual
@@ -27,6 +30,8 @@ from samgak.institution.errors import (
     MyDataError,
     NoSuchUrl,
     OAuthError,
+    ProcessingFailed,
+    ProcessingTimeout,
     SystemFailure,
 )
 from samgak.institution.info import bank, card, telecom
@@ -76,6 +81,7 @@ def build_institution(
         directory=directory,
         digest_key=keys.digest_key,
         limiter=RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst),
+        login_limiter=RateLimiter(1 / 60, 10),  # ten sign-ins per phone, then one a minute
     )
 
 
@@ -110,10 +116,50 @@ def install_error_handlers(app: FastAPI) -> None:
             error = BadParameter(str(exc.detail))
         return await mydata_error(request, error)
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        log.warning("database error: %s", exc)
+        return await mydata_error(
+            request, ProcessingFailed("요청을 처리하지 못했습니다. 잠시 후 다시 시도하세요")
+        )
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
         return await mydata_error(request, SystemFailure())
+
+
+class Deadline:
+    """50003 처리시간 초과: a request still running at its deadline is cancelled (its transaction
+    rolls back) and answered in the standard's shape. Pure ASGI, so it costs no extra task."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.seconds):
+                await self.app(scope, receive, tracking_send)
+        except TimeoutError:
+            if started:
+                raise
+            tran_id = dict(scope.get("headers", [])).get(b"x-api-tran-id", b"").decode("latin-1")
+            body = {
+                "rsp_code": ProcessingTimeout.rsp_code,
+                "rsp_msg": "처리시간을 초과했습니다. 잠시 후 다시 시도하세요",
+            }
+            await respond(body, tran_id, 500)(scope, receive, send)
 
 
 def create_institution_app(institution: Institution) -> FastAPI:
@@ -133,4 +179,5 @@ def create_institution_app(institution: Institution) -> FastAPI:
     app.include_router(INFO_ROUTERS[member.industry])
     for router in SERVICE_ROUTERS.get(member.industry, ()):
         app.include_router(router)
+    app.add_middleware(Deadline, seconds=institution.settings.institution.request_timeout_seconds)
     return app

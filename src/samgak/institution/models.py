@@ -63,6 +63,12 @@ class CoreCustomer(Base):
     history_ready: Mapped[bool] = mapped_column(Boolean, default=False)  # history written from the generator
 
 
+CLOSED_STATUS = "99"  # core_asset.status of a closed product (해지): left out of lists, 40404 when asked for
+BLOCKED_STATUS = "98"  # a product that may not be read (분실·사고 등): 40305
+"""Other statuses are the standard's own per kind: accounts ``01``; telecom ``01`` 정상,
+``02`` 고객정지, ``03`` 연체정지 (all readable)."""
+
+
 class CoreAsset(Base):
     """Every product a customer holds: deposit/loan account, card or telecom contract.
 

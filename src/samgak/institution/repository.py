@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.institution.models import (
+    CLOSED_STATUS,
     CoreAsset,
     CoreCustomer,
     GwAuthorization,
@@ -51,7 +52,11 @@ class GatewayRepository:
     async def assets(self, customer_id: int, kinds: Iterable[str]) -> Sequence[CoreAsset]:
         stmt = (
             select(CoreAsset)
-            .where(CoreAsset.customer_id == customer_id, CoreAsset.kind.in_(list(kinds)))
+            .where(
+                CoreAsset.customer_id == customer_id,
+                CoreAsset.kind.in_(list(kinds)),
+                CoreAsset.status != CLOSED_STATUS,
+            )
             .order_by(CoreAsset.sort_key, CoreAsset.asset_key)
         )
         return (await self.session.scalars(stmt)).all()

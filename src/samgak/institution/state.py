@@ -32,6 +32,7 @@ class Institution:
     directory: Directory
     digest_key: bytes
     limiter: RateLimiter
+    login_limiter: RateLimiter
 
     @property
     def org_code(self) -> str:

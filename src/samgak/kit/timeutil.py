@@ -47,6 +47,14 @@ def months_between(first: tuple[int, int], last: tuple[int, int]) -> int:
     return (last[0] - first[0]) * 12 + (last[1] - first[1]) + 1
 
 
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def add_months(year: int, month: int, delta: int) -> tuple[int, int]:
     index = year * 12 + (month - 1) + delta
     return index // 12, index % 12 + 1

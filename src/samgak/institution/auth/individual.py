@@ -36,7 +36,7 @@ from samgak.institution.state import INDUSTRY_SCOPES, Institution, get_instituti
 from samgak.institution.wire import OK, respond
 from samgak.kit.crypto import equals, secret_digest
 from samgak.kit.money import format_won
-from samgak.kit.timeutil import coerce_datetime, today_kst, utcnow
+from samgak.kit.timeutil import coerce_datetime, today_kst, utcnow, years_after
 
 router = APIRouter(tags=["개별인증 (individual authentication)"])
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
@@ -135,7 +135,7 @@ async def _consent_context(
         ],
         "extras": [(s, EXTRA_SCOPES[s]) for s in extras],
         "service": service,
-        "end_date": f"{today.replace(year=today.year + 1) if not (today.month == 2 and today.day == 29) else today:%Y-%m-%d}",
+        "end_date": f"{years_after(today, 1):%Y-%m-%d}",
         "purpose": f"{service.service_name} 서비스 제공 (자산 통합조회 및 분석)",
     }
 
@@ -168,6 +168,13 @@ async def authorize_login(
     authorization = await _pending(session, authorization_id)
     digits = "".join(ch for ch in phone if ch.isdigit())
     birth = "".join(ch for ch in birth_date if ch.isdigit())
+    if not institution.login_limiter.allow(institution.digest(digits)):
+        context = {
+            "institution": institution,
+            "authorization": authorization,
+            "error": "인증 시도가 너무 많습니다. 10분 후 다시 시도하세요",
+        }
+        return templates.TemplateResponse(request, "authorize_login.html", context, status_code=429)
     customer_id = await institution.core.authenticate(session, phone=digits, birth_date=birth, pin=pin)
     if customer_id is None:
         authorization.failed_logins += 1
@@ -229,15 +236,13 @@ async def authorize_consent(
     chosen = [owned[int(v)] for v in form.getlist("asset") if str(v).isdigit() and int(str(v)) in owned]
     extras = [str(s) for s in form.getlist("scope")]
     scheduled = form.get("is_scheduled") == "true"
-    cycle = str(form.get("cycle") or "1/w")
+    cycle = str(form.get("cycle") or "1/w") if form.get("cycle") in ("1/w", "1/m") else "1/w"
+    latest = years_after(today_kst(), 1)
     end_date = str(form.get("end_date") or "").replace("-", "")
-    today = today_kst()
     if not (
-        end_date.isdigit()
-        and len(end_date) == 8
-        and f"{today:%Y%m%d}" < end_date <= f"{today.year + 1}{today:%m%d}"
+        end_date.isdigit() and len(end_date) == 8 and f"{today_kst():%Y%m%d}" < end_date <= f"{latest:%Y%m%d}"
     ):
-        end_date = f"{today.year + 1}{today:%m%d}"
+        end_date = f"{latest:%Y%m%d}"  # 전송요구 lasts at most a year (standard 2.7)
     service = await registered_service(institution, authorization.client_id)
     assert service is not None
     terms = ConsentTerms(
@@ -246,7 +251,7 @@ async def authorize_consent(
         add_cycle=cycle if scheduled else None,
         end_date=end_date,
         purpose=str(form.get("purpose") or f"{service.service_name} 서비스 제공")[:100],
-        period=int(str(form.get("period") or "1")) if str(form.get("period") or "1").isdigit() else 1,
+        period=1,
         is_consent_trans_memo=form.get("trans_memo") == "true",
         is_consent_merchant_name_regno=form.get("merchant_regno") == "true",
     )

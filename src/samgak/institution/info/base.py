@@ -33,6 +33,7 @@ from samgak.institution.errors import (
     UnknownAsset,
     UnknownOrg,
 )
+from samgak.institution.models import BLOCKED_STATUS, CLOSED_STATUS
 from samgak.institution.repository import GatewayRepository
 from samgak.institution.state import Institution, get_institution
 from samgak.kit.timeutil import format_date, today_kst
@@ -98,10 +99,10 @@ class Call:
             raise UnknownAsset(f"{asset_key} 자산이 없습니다")
         if not row[7]:
             raise AssetNotConsented(f"{asset_key} 자산은 전송요구 대상이 아닙니다")
-        if row[2] in ("02", "04", "09"):
+        if row[2] == CLOSED_STATUS:
             raise ClosedAsset(f"{asset_key} 자산은 해지되었습니다")
-        if row[2] not in ("01", "03"):
-            raise AssetInvalidState(f"{asset_key} 자산은 조회할 수 없는 상태입니다")
+        if row[2] == BLOCKED_STATUS:
+            raise AssetInvalidState(f"{asset_key} 자산은 조회할 수 없는 상태입니다 (분실·사고 등)")
         await self.count_scheduled(api_code, asset_key)
         detail = row[4]
         return Asset(

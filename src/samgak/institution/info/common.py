@@ -31,13 +31,7 @@ def common_router(industry: str) -> APIRouter:
         tran_id = tran_id_of(request)
         if org_code != institution.org_code:
             raise UnknownOrg(f"기관코드 {org_code}를 확인할 수 없습니다")
-        uris = sorted(
-            {
-                route.path
-                for route in request.app.routes
-                if getattr(route, "path", "").startswith(f"/v1/{industry}/")
-            }
-        )
+        uris = sorted(path for path in request.app.openapi()["paths"] if path.startswith(f"/v1/{industry}/"))
         body = {
             **OK,
             "version": API_VERSION,

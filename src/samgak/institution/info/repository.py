@@ -17,7 +17,7 @@ ASSET_LIST = RawQuery(
     SELECT a.id, a.kind, a.asset_key, a.seqno, a.status, a.sort_key, a.detail,
            (SELECT 1 FROM gw_consent_asset ca WHERE ca.consent_id = :consent_id AND ca.asset_id = a.id)
     FROM core_asset a
-    WHERE a.customer_id = :customer_id AND a.kind IN (:kind_a, :kind_b)
+    WHERE a.customer_id = :customer_id AND a.kind IN (:kind_a, :kind_b) AND a.status <> '99'
       AND (a.sort_key > :after_sort OR (a.sort_key = :after_sort AND a.asset_key > :after_key))
     ORDER BY a.sort_key, a.asset_key
     LIMIT :limit
