@@ -91,7 +91,7 @@ async def test_signed_consent_gets_scoped_token(client: Any, operator: Operator,
 
 
 async def test_hash_consent_type(client: Any, operator: Operator, signer: Any) -> None:
-    person, contract, key, kid = signer
+    person, _contract, key, kid = signer
     consent = consent_document(operator, ["all_asset"])
     digest = hashlib.sha256(consent.encode()).hexdigest().encode()
     signature = jws.serialize_compact({"alg": "ES256", "kid": kid}, digest, key)
