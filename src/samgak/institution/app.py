@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from samgak.config import MemberSettings, Settings
+from samgak.institution import carrier, transfer
 from samgak.institution.auth import individual
 from samgak.institution.auth.tokens import TokenIssuer
 from samgak.institution.core import Core
@@ -44,7 +45,7 @@ from samgak.kit.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 INFO_ROUTERS = {"bank": bank.router, "card": card.router, "telecom": telecom.router}
-SERVICE_ROUTERS: dict[str, tuple[APIRouter, ...]] = {}
+SERVICE_ROUTERS: dict[str, tuple[APIRouter, ...]] = {"bank": (transfer.router,), "telecom": (carrier.router,)}
 
 
 def member_keys(settings: Settings, member: MemberSettings) -> MemberKeys:

@@ -61,7 +61,7 @@ async def authorize(
     app_scheme: str | None = None,
     state: str | None = None,
     institution: Institution = Depends(get_institution),
-    session: AsyncSession = Depends(unit_of_work),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     tran_id = request.headers.get("x-api-tran-id") or f"{institution.org_code}M{secrets.token_hex(7).upper()}"
     service = await registered_service(institution, client_id)
@@ -145,7 +145,7 @@ async def authorize_page(
     request: Request,
     authorization_id: str,
     institution: Institution = Depends(get_institution),
-    session: AsyncSession = Depends(unit_of_work),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     authorization = await _pending(session, authorization_id)
     context: dict[str, Any] = {"institution": institution, "authorization": authorization, "error": None}
@@ -163,7 +163,7 @@ async def authorize_login(
     birth_date: str = Form(""),
     pin: str = Form(""),
     institution: Institution = Depends(get_institution),
-    session: AsyncSession = Depends(unit_of_work),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     authorization = await _pending(session, authorization_id)
     digits = "".join(ch for ch in phone if ch.isdigit())
@@ -212,7 +212,7 @@ async def authorize_consent(
     request: Request,
     authorization_id: str,
     institution: Institution = Depends(get_institution),
-    session: AsyncSession = Depends(unit_of_work),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     authorization = await _pending(session, authorization_id)
     if authorization.customer_id is None:
@@ -278,7 +278,7 @@ async def authorize_consent(
 async def token(
     request: Request,
     institution: Institution = Depends(get_institution),
-    session: AsyncSession = Depends(unit_of_work),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     tran_id = request.headers.get("x-api-tran-id") or f"{institution.org_code}M{secrets.token_hex(7).upper()}"
     form = {k: str(v) for k, v in (await request.form()).items()}
@@ -385,7 +385,7 @@ async def _refresh(
 async def revoke(
     request: Request,
     institution: Institution = Depends(get_institution),
-    session: AsyncSession = Depends(unit_of_work),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     """Revokes the grant (access and refresh token) and ends its consent; unknown tokens → 99999."""
     tran_id = request.headers.get("x-api-tran-id") or f"{institution.org_code}M{secrets.token_hex(7).upper()}"

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from samgak.institution.auth.service_call import ServiceCall, service_call
 from samgak.institution.carrier.service import (
     Refused,
     UnknownVerification,
@@ -33,7 +34,6 @@ from samgak.institution.errors import (
     ScopeNotGranted,
 )
 from samgak.institution.state import Institution, get_institution
-from samgak.institution.transfer.access import ServiceCall, service_call
 from samgak.institution.wire import OK, respond
 from samgak.kit.timeutil import KST
 

@@ -23,7 +23,7 @@ Invariants:
 Response codes (HTTP, ``rsp_code``): 200 ``00000``; 400 ``40001`` bad field or wrong code
 (remaining attempts in ``rsp_msg``); 403 ``40301`` locked or expired, or already verified;
 404 ``40402`` unknown verification; 429 ``42902`` too many verifications for the phone; and
-the token codes of :mod:`samgak.institution.transfer.access`.
+the token codes of :mod:`samgak.institution.auth.service_call`.
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from samgak.institution.auth.service_call import ServiceCall
 from samgak.institution.carrier.repository import CarrierRepository
 from samgak.institution.errors import BadParameter, InvalidApiCall, MyDataError, RateLimited
 from samgak.institution.models import GwCarrierVerification, GwSms
 from samgak.institution.state import Institution
-from samgak.institution.transfer.access import ServiceCall
 from samgak.institution.wire import read_str
 from samgak.kit.crypto import equals
 from samgak.kit.timeutil import parse_date, utcnow

@@ -121,6 +121,8 @@ class Call:
 
 
 async def unit_of_work(institution: Institution = Depends(get_institution)) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work. Depend on it with ``scope="function"``: the commit then happens
+    before the response is sent, so an answer never reports what the database did not keep."""
     async with institution.db.unit_of_work() as session:
         yield session
 
@@ -131,7 +133,7 @@ def mydata_call(scope: str) -> Callable[..., Awaitable[Call]]:
     async def authorise(
         request: Request,
         institution: Institution = Depends(get_institution),
-        session: AsyncSession = Depends(unit_of_work),
+        session: AsyncSession = Depends(unit_of_work, scope="function"),
     ) -> Call:
         tran_id = tran_id_of(request)
         request.state.tran_id = tran_id

@@ -26,7 +26,7 @@ def common_router(industry: str) -> APIRouter:
         request: Request,
         org_code: str | None = Query(None),
         institution: Institution = Depends(get_institution),
-        _session: AsyncSession = Depends(unit_of_work),
+        _session: AsyncSession = Depends(unit_of_work, scope="function"),
     ) -> Response:
         tran_id = tran_id_of(request)
         if org_code != institution.org_code:

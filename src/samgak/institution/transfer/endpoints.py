@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Header, Query
 from starlette.responses import Response
 
+from samgak.institution.auth.service_call import ServiceCall, service_call
 from samgak.institution.errors import (
     AssetInvalidState,
     AssetNotConsented,
@@ -20,7 +21,6 @@ from samgak.institution.errors import (
     ScopeNotGranted,
     UnknownAsset,
 )
-from samgak.institution.transfer.access import ServiceCall, service_call
 from samgak.institution.transfer.schemas import (
     read_account_num,
     read_bank_tran_date,

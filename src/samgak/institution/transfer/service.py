@@ -36,7 +36,9 @@ Response codes (HTTP, ``rsp_code``):
 422    A0003    잔액이 부족합니다 — **samgak-defined**
 400    40001    bad field (amount, ids, dates, names; deposit: name ≠ account holder's)
 400    40002    no ``x-api-tran-id`` (or, for the balance, no ``x-user-ci``)
-401    40101 / 40103 / 40104   token invalid / revoked / without ``transfer`` scope
+401    40101    token missing, invalid or expired
+401    40103    token revoked (its grant is gone or revoked)
+401    40104    token without the ``transfer`` scope
 401    40105    the CI presented is not the account holder's
 403    40305    the account cannot take this transfer (state, product, currency)
 404    40402    no such deposit account; no such transfer (``/transfer/result``)
@@ -56,6 +58,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from samgak.institution.auth.service_call import ServiceCall
 from samgak.institution.core import InsufficientFunds
 from samgak.institution.errors import (
     AssetInvalidState,
@@ -66,7 +69,6 @@ from samgak.institution.errors import (
     UnknownAsset,
 )
 from samgak.institution.models import CoreAsset, GwTransfer
-from samgak.institution.transfer.access import ServiceCall
 from samgak.institution.transfer.repository import TransferRepository
 from samgak.institution.transfer.schemas import TransferOrder, api_tran_dtm, mask_account
 from samgak.kit.crypto import equals
