@@ -34,7 +34,7 @@ test: $(STAMP) ## lint, import contracts and the whole test suite (PostgreSQL ha
 lint: $(STAMP) ## ruff (lint + format check), mypy, import-linter
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
-	$(BIN)/mypy src/samgak/kit src/samgak/directory
+	$(BIN)/mypy src/samgak
 	$(BIN)/lint-imports
 
 bench-holder: $(STAMP) ## data-holder pages vs the raw driver, SQLite and PostgreSQL (writes benchmarks/results/holder.json)

@@ -64,7 +64,7 @@ def create_app(
     app.state.settings = settings
     app.state.platform_db = platform_db
     app.state.institutions = [institution for institution, _ in institutions]
-    app.add_exception_handler(directory.DirectoryError, directory.directory_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(directory.DirectoryError, directory.directory_error_handler)
     app.include_router(directory.router)
     app.include_router(web.router)
     for institution, _ in institutions:

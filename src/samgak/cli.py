@@ -84,7 +84,7 @@ def seed(
     console.print(f"{customers:,} people in {elapsed:.1f} s ({customers / elapsed:,.0f} customers/s)")
     alliance = SyntheticAlliance(seed_number, day, settings.core.history_years)
     names = {m.slug: m.org_name for m in settings.members}
-    demo = []
+    demo: list[dict[str, object]] = []
     for index in range(min(customers, 40)):
         person = alliance.person(index)
         held = alliance.holdings(person)

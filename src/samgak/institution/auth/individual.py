@@ -233,7 +233,8 @@ async def authorize_consent(
             authorization.customer_id, ("deposit", "loan", "card", "telecom")
         )
     }
-    chosen = [owned[int(v)] for v in form.getlist("asset") if str(v).isdigit() and int(str(v)) in owned]
+    picked = [str(v) for v in form.getlist("asset")]
+    chosen = [owned[int(v)] for v in picked if v.isdigit() and int(v) in owned]
     extras = [str(s) for s in form.getlist("scope")]
     scheduled = form.get("is_scheduled") == "true"
     cycle = str(form.get("cycle") or "1/w") if form.get("cycle") in ("1/w", "1/m") else "1/w"

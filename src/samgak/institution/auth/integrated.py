@@ -99,7 +99,8 @@ async def integrated_token(
     owned = {a.asset_key: a for a in await repo.assets(customer_id, ("deposit", "loan", "card", "telecom"))}
     allowed = set(INDUSTRY_SCOPES[institution.industry])
     detail_request = form.get("request_type", "1") == "1"
-    scopes, asset_ids = {institution.list_scope}, set()
+    scopes: set[str] = {institution.list_scope}
+    asset_ids: set[int] = set()
     for target in consent.get("target_info", []) if detail_request else []:
         scope = str(target.get("scope", ""))
         if scope not in allowed:

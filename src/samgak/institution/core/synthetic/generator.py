@@ -455,8 +455,8 @@ class SyntheticAlliance:
     ) -> list[dict[str, Any]]:
         rng = self._rng(person.index, f"card/{spec.asset_key}")
         credit = spec.detail["card_type"] == "01"
-        rate = {"salaried": 16, "self_employed": 14, "student": 8, "gig": 9, "senior": 6}[person.segment]
-        rate = rate if credit else rate * 0.7
+        base_rate = {"salaried": 16, "self_employed": 14, "student": 8, "gig": 9, "senior": 6}[person.segment]
+        rate = base_rate if credit else base_rate * 0.7
         pay_type = "01" if credit else "02"
         rows: list[dict[str, Any]] = []
         for year, month in self._months(spec.opened):
@@ -771,24 +771,24 @@ class SyntheticAlliance:
                         (_dtime(day, 8, 30, 0), "04", "급여" if not irregular else "입금", amount, memo)
                     )
             elif person.monthly_income:
-                day = self._day_in(rng, year, month, main.opened)
-                if day:
-                    flows.append((_dtime(day, 14, 0, 0), "04", "입금", person.monthly_income, "용돈"))
+                allowance_day = self._day_in(rng, year, month, main.opened)
+                if allowance_day:
+                    flows.append((_dtime(allowance_day, 14, 0, 0), "04", "입금", person.monthly_income, "용돈"))
             budget = max(person.monthly_income // 4, 50_000)
             for _ in range(rng.choice((0, 1, 1, 2))):
-                day = self._day_in(rng, year, month, main.opened)
-                if day:
+                transfer_day = self._day_in(rng, year, month, main.opened)
+                if transfer_day:
                     amount = max(10_000, int(budget * rng.uniform(0.1, 0.5)) // 1000 * 1000)
                     name = rng.choice(cat.SURNAMES) + "".join(rng.sample(cat.GIVEN_SYLLABLES, 2))
                     flows.append(
-                        (_dtime(day, rng.randrange(9, 22), rng.randrange(60), 0), "03", "이체", -amount, name)
+                        (_dtime(transfer_day, rng.randrange(9, 22), rng.randrange(60), 0), "03", "이체", -amount, name)
                     )
             if rng.random() < 0.45:
-                day = self._day_in(rng, year, month, main.opened)
-                if day:
+                atm_day = self._day_in(rng, year, month, main.opened)
+                if atm_day:
                     flows.append(
                         (
-                            _dtime(day, rng.randrange(9, 22), rng.randrange(60), 0),
+                            _dtime(atm_day, rng.randrange(9, 22), rng.randrange(60), 0),
                             "03",
                             "ATM",
                             -rng.choice((50_000, 100_000, 200_000)),
