@@ -773,7 +773,9 @@ class SyntheticAlliance:
             elif person.monthly_income:
                 allowance_day = self._day_in(rng, year, month, main.opened)
                 if allowance_day:
-                    flows.append((_dtime(allowance_day, 14, 0, 0), "04", "입금", person.monthly_income, "용돈"))
+                    flows.append(
+                        (_dtime(allowance_day, 14, 0, 0), "04", "입금", person.monthly_income, "용돈")
+                    )
             budget = max(person.monthly_income // 4, 50_000)
             for _ in range(rng.choice((0, 1, 1, 2))):
                 transfer_day = self._day_in(rng, year, month, main.opened)
@@ -781,7 +783,13 @@ class SyntheticAlliance:
                     amount = max(10_000, int(budget * rng.uniform(0.1, 0.5)) // 1000 * 1000)
                     name = rng.choice(cat.SURNAMES) + "".join(rng.sample(cat.GIVEN_SYLLABLES, 2))
                     flows.append(
-                        (_dtime(transfer_day, rng.randrange(9, 22), rng.randrange(60), 0), "03", "이체", -amount, name)
+                        (
+                            _dtime(transfer_day, rng.randrange(9, 22), rng.randrange(60), 0),
+                            "03",
+                            "이체",
+                            -amount,
+                            name,
+                        )
                     )
             if rng.random() < 0.45:
                 atm_day = self._day_in(rng, year, month, main.opened)
