@@ -51,6 +51,7 @@ def create_app(
                 member_directory.client_id, member_directory.client_secret = client_id, secret
         yield
         for institution, member_directory in institutions:
+            await institution.call_log.close()
             await member_directory.client.aclose()
             await institution.db.dispose()
         await platform_db.dispose()

@@ -189,3 +189,34 @@ async def test_login_locks_after_failures(
         data={"phone": person.phone, "birth_date": f"{person.birth_date:%Y%m%d}", "pin": "000000"},
     )
     assert right.json()["error"] == "invalid_request"  # the authorization is dead
+
+
+async def test_every_call_is_logged_with_tran_and_type(
+    client: Any, app: Any, operator: Operator, alliance: Any
+) -> None:
+    from sqlalchemy import select
+
+    from samgak.institution.models import GwApiCall
+
+    person, _ = holding(alliance, CARD[0], "card", start=13)
+    tokens = await operator.link(CARD[0], CARD[1], person)
+    marker = tran_id()
+    await client.get(
+        "/inst/woori-card/v1/card/cards",
+        params={"org_code": CARD[1]},
+        headers={
+            "Authorization": f"Bearer {tokens['access_token']}",
+            "x-api-tran-id": marker,
+            "x-api-type": "user-refresh",
+        },
+    )
+    holder = institution(app, CARD[0])
+    await holder.call_log.flush()
+    async with holder.db.read_sessions() as session:
+        row = (await session.scalars(select(GwApiCall).where(GwApiCall.tran_id == marker))).one()
+    assert (row.api, row.api_type, row.status, row.client_org_code) == (
+        "/v1/card/cards",
+        "user-refresh",
+        200,
+        operator.org_code,
+    )

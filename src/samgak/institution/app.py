@@ -22,6 +22,7 @@ from samgak.config import MemberSettings, Settings
 from samgak.institution import carrier, transfer
 from samgak.institution.auth import individual
 from samgak.institution.auth.tokens import TokenIssuer
+from samgak.institution.calllog import CallLog, RecordCalls
 from samgak.institution.core import Core
 from samgak.institution.core.synthetic import MemberKeys, SyntheticCore
 from samgak.institution.directory_client import Directory
@@ -67,10 +68,11 @@ def build_institution(
 ) -> Institution:
     keys = member_keys(settings, member)
     cfg = settings.institution
+    database = db or Database(settings.institution_database_url(member), pool_size=cfg.pool_size)
     return Institution(
         member=member,
         settings=settings,
-        db=db or Database(settings.institution_database_url(member), pool_size=cfg.pool_size),
+        db=database,
         core=core
         or SyntheticCore(member.slug, digest_key=keys.digest_key, sealer=keys.sealer, demo_pin=cfg.demo_pin),
         tokens=TokenIssuer(
@@ -83,6 +85,7 @@ def build_institution(
         digest_key=keys.digest_key,
         limiter=RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst),
         login_limiter=RateLimiter(1 / 60, 10),  # ten sign-ins per phone, then one a minute
+        call_log=CallLog(database),
     )
 
 
@@ -181,4 +184,5 @@ def create_institution_app(institution: Institution) -> FastAPI:
     for router in SERVICE_ROUTERS.get(member.industry, ()):
         app.include_router(router)
     app.add_middleware(Deadline, seconds=institution.settings.institution.request_timeout_seconds)
+    app.add_middleware(RecordCalls, call_log=institution.call_log)
     return app

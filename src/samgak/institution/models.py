@@ -335,3 +335,18 @@ class GwCarrierVerification(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GwApiCall(Base):
+    """Every call of the holder's APIs with its ``x-api-tran-id`` and ``x-api-type`` (standard 2.3):
+    for tracing a complaint or an incident across organisations and for the 지원 statistics."""
+
+    __tablename__ = "gw_api_call"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    tran_id: Mapped[str] = mapped_column(String(25), index=True)
+    client_org_code: Mapped[str | None] = mapped_column(String(10))
+    method: Mapped[str] = mapped_column(String(6))
+    api: Mapped[str] = mapped_column(String(120))
+    api_type: Mapped[str | None] = mapped_column(String(12))
+    status: Mapped[int] = mapped_column(Integer)
+    called_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

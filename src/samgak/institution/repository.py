@@ -14,6 +14,7 @@ from samgak.institution.models import (
     CLOSED_STATUS,
     CoreAsset,
     CoreCustomer,
+    GwApiCall,
     GwAuthorization,
     GwConsent,
     GwConsentAsset,
@@ -154,6 +155,9 @@ class GatewayRepository:
         except IntegrityError:
             return False
         return True
+
+    async def add_api_calls(self, rows: list[dict[str, Any]]) -> None:
+        await self.session.execute(insert(GwApiCall), rows)
 
     # --- per-call checks
     async def call_context(self, jti: str) -> Sequence[Any] | None:

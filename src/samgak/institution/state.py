@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from samgak.config import MemberSettings, Settings
 from samgak.institution.auth.tokens import TokenIssuer
+from samgak.institution.calllog import CallLog
 from samgak.institution.core import Core
 from samgak.institution.directory_client import Directory
 from samgak.kit.crypto import keyed_digest
@@ -33,6 +34,7 @@ class Institution:
     digest_key: bytes
     limiter: RateLimiter
     login_limiter: RateLimiter
+    call_log: CallLog
 
     @property
     def org_code(self) -> str:

@@ -144,6 +144,7 @@ def mydata_call(scope: str) -> Callable[..., Awaitable[Call]]:
         if not authorization.lower().startswith("bearer "):
             raise InvalidToken("접근토큰이 없습니다")
         claims = institution.tokens.verify(authorization[7:].strip())
+        request.state.client_org_code = claims.aud
         if not institution.limiter.allow(claims.aud):
             raise RateLimited("요청이 너무 많습니다. 잠시 후 다시 시도하세요")
         context = await GatewayRepository(session).call_context(claims.jti)
