@@ -254,3 +254,60 @@ def _today() -> str:
     from samgak.kit.timeutil import today_kst
 
     return f"{today_kst():%Y%m%d}"
+
+
+async def test_search_timestamp_answers_no_change(client: Any, linked: Any) -> None:
+    """Standard 2.6: a client holding the newest list gets no data; 0 always gets the list."""
+    _, spec, tokens = linked
+    first = await client.get(
+        "/inst/woori-bank/v1/bank/accounts",
+        params={"org_code": BANK[1], "search_timestamp": "0"},
+        headers=headers(tokens["access_token"]),
+    )
+    stamp = first.json()["search_timestamp"]
+    assert len(stamp) == 14 and first.json()["account_cnt"] != "0"
+    again = await client.get(
+        "/inst/woori-bank/v1/bank/accounts",
+        params={"org_code": BANK[1], "search_timestamp": stamp},
+        headers=headers(tokens["access_token"]),
+    )
+    assert (again.json()["account_cnt"], again.json()["account_list"]) == ("0", [])
+    basic = await client.post(
+        "/inst/woori-bank/v1/bank/accounts/deposit/basic",
+        json={"org_code": BANK[1], "account_num": spec.asset_key, "search_timestamp": stamp},
+        headers=headers(tokens["access_token"]),
+    )
+    assert basic.json()["basic_cnt"] == "0"
+
+
+async def test_values_accepted_as_numbers_or_strings(client: Any, linked: Any) -> None:
+    _, spec, tokens = linked
+    pages = []
+    for limit in (3, "3"):
+        response = await client.post(
+            "/inst/woori-bank/v1/bank/accounts/deposit/transactions",
+            json={
+                "org_code": BANK[1],
+                "account_num": spec.asset_key,
+                "from_date": 20250101,
+                "to_date": _today(),
+                "limit": limit,
+            },
+            headers=headers(tokens["access_token"]),
+        )
+        assert response.status_code == 200, response.text
+        pages.append(response.json()["trans_list"])
+    assert pages[0] == pages[1] and len(pages[0]) == 3
+
+
+async def test_malformed_tran_id_is_40001(client: Any, linked: Any) -> None:
+    _, _, tokens = linked
+    response = await client.get(
+        "/inst/woori-bank/v1/bank/accounts",
+        params={"org_code": BANK[1]},
+        headers={
+            "Authorization": f"Bearer {tokens['access_token']}",
+            "x-api-tran-id": "has spaces and is far too long!!",
+        },
+    )
+    assert (response.status_code, response.json()["rsp_code"]) == (400, "40001")

@@ -40,7 +40,7 @@ async def accounts(
 ) -> Response:
     call.check_org(org_code)
     since = search_timestamp_of(search_timestamp)
-    size = limit_of(limit)
+    size = limit_of(limit, optional=True)
     after = cursor_of(next_page) or ("", "")
     repo = InfoRepository(call.session)
     modified, reg_date, consent_at = await repo.list_modified(call.customer_id, call.consent_id)

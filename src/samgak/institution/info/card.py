@@ -17,7 +17,6 @@ from samgak.institution.errors import BadParameter
 from samgak.institution.info.base import Call, mydata_call
 from samgak.institution.info.paging import cut, with_next_page
 from samgak.institution.info.params import (
-    MAX_LIMIT,
     cursor_of,
     date_window,
     keyset_of,
@@ -69,7 +68,7 @@ async def cards(
     """카드-001: the customer's own cards; ``limit`` defaults to 500 (the 2021 spec has no paging)."""
     call.check_org(org_code)
     since = search_timestamp_of(search_timestamp)
-    size = limit_of(limit) if limit not in (None, "") else MAX_LIMIT
+    size = limit_of(limit, optional=True)
     after = cursor_of(next_page) or ("", "")
     repo = InfoRepository(call.session)
     modified, _reg_date, consent_at = await repo.list_modified(call.customer_id, call.consent_id)

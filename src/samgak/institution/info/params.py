@@ -33,9 +33,10 @@ BeyondRetention = type(
 )
 
 
-def limit_of(value: Any) -> int:
-    """``limit`` N(3): 1..500 (standard 2.5)."""
-    return read_int(value, "limit", low=1, high=MAX_LIMIT)
+def limit_of(value: Any, *, optional: bool = False) -> int:
+    """``limit`` N(3): 1..500 (standard 2.5). Asset lists (은행-001, 카드-001, 통신-001) may omit it:
+    the 2021 revision had no paging there, so an absent limit means a whole list of up to 500."""
+    return read_int(value, "limit", low=1, high=MAX_LIMIT, default=MAX_LIMIT if optional else None)
 
 
 def cursor_of(value: Any, arity: int = 2) -> tuple[str, ...] | None:

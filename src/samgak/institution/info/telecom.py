@@ -15,7 +15,6 @@ from starlette.responses import Response
 from samgak.institution.info.base import Call, mydata_call
 from samgak.institution.info.paging import cut, with_next_page
 from samgak.institution.info.params import (
-    MAX_LIMIT,
     cursor_of,
     date_window,
     keyset_of,
@@ -43,7 +42,7 @@ async def telecoms(
     """통신-001: the customer's contracts; ``limit`` defaults to 500 (the spec has no paging here)."""
     call.check_org(org_code)
     since = search_timestamp_of(search_timestamp)
-    size = limit_of(limit) if limit not in (None, "") else MAX_LIMIT
+    size = limit_of(limit, optional=True)
     after = cursor_of(next_page) or ("", "")
     repo = InfoRepository(call.session)
     modified, _reg_date, consent_at = await repo.list_modified(call.customer_id, call.consent_id)
