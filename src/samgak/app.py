@@ -52,6 +52,7 @@ def create_app(
         yield
         for institution, member_directory in institutions:
             await institution.call_log.close()
+            await institution.reader.close()
             await member_directory.client.aclose()
             await institution.db.dispose()
         await platform_db.dispose()

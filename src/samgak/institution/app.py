@@ -43,6 +43,7 @@ from samgak.institution.wire import respond
 from samgak.kit.crypto import Sealer, derive_key
 from samgak.kit.db import Database
 from samgak.kit.ratelimit import RateLimiter
+from samgak.kit.rawsql import Reader
 
 log = logging.getLogger(__name__)
 INFO_ROUTERS = {"bank": bank.router, "card": card.router, "telecom": telecom.router}
@@ -73,6 +74,7 @@ def build_institution(
         member=member,
         settings=settings,
         db=database,
+        reader=Reader(database.url, pool_size=cfg.pool_size),
         core=core
         or SyntheticCore(member.slug, digest_key=keys.digest_key, sealer=keys.sealer, demo_pin=cfg.demo_pin),
         tokens=TokenIssuer(

@@ -22,9 +22,9 @@ from samgak.institution.models import (
     GwIntegratedTx,
     GwScheduledCall,
 )
-from samgak.kit.rawsql import RawQuery
+from samgak.kit.rawsql import RawQuery, Reader
 
-CALL_CONTEXT = RawQuery(
+GRANT = RawQuery(
     """
     SELECT g.revoked_at, g.consent_id, g.customer_id, c.history_ready, co.end_date,
            co.is_consent_trans_memo, co.is_consent_merchant_name_regno
@@ -35,14 +35,34 @@ CALL_CONTEXT = RawQuery(
     """
 )
 
-CONSENTED_ASSET = RawQuery(
+GRANT_AND_ASSET = RawQuery(
     """
-    SELECT a.id, a.kind, a.status, a.customer_id, a.detail, a.balance_amt, a.modified_at,
-           (SELECT 1 FROM gw_consent_asset ca WHERE ca.consent_id = :consent_id AND ca.asset_id = a.id)
-    FROM core_asset a
-    WHERE a.asset_key = :asset_key
+    SELECT g.revoked_at, g.consent_id, g.customer_id, c.history_ready, co.end_date,
+           co.is_consent_trans_memo, co.is_consent_merchant_name_regno,
+           a.id, a.kind, a.status, a.customer_id, a.detail, a.balance_amt, a.modified_at,
+           (SELECT 1 FROM gw_consent_asset ca WHERE ca.consent_id = g.consent_id AND ca.asset_id = a.id)
+    FROM gw_grant g
+    JOIN core_customer c ON c.id = g.customer_id
+    LEFT JOIN gw_consent co ON co.id = g.consent_id
+    LEFT JOIN core_asset a ON a.asset_key = :asset_key
+    WHERE g.access_jti = :jti
     """
 )
+
+
+class AccessRepository:
+    """The reads every 정보제공 call starts with: its grant, and the asset it asks for."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    async def grant(self, jti: str) -> Sequence[Any] | None:
+        rows = await self.reader.fetch(GRANT, jti=jti)
+        return rows[0] if rows else None
+
+    async def grant_and_asset(self, jti: str, asset_key: str) -> Sequence[Any] | None:
+        rows = await self.reader.fetch(GRANT_AND_ASSET, jti=jti, asset_key=asset_key)
+        return rows[0] if rows else None
 
 
 class GatewayRepository:
@@ -158,15 +178,6 @@ class GatewayRepository:
 
     async def add_api_calls(self, rows: list[dict[str, Any]]) -> None:
         await self.session.execute(insert(GwApiCall), rows)
-
-    # --- per-call checks
-    async def call_context(self, jti: str) -> Sequence[Any] | None:
-        rows = await CALL_CONTEXT.fetch(self.session, jti=jti)
-        return rows[0] if rows else None
-
-    async def consented_asset(self, consent_id: int | None, asset_key: str) -> Sequence[Any] | None:
-        rows = await CONSENTED_ASSET.fetch(self.session, consent_id=consent_id or 0, asset_key=asset_key)
-        return rows[0] if rows else None
 
     async def claim_scheduled_call(self, consent_id: int, api_code: str, asset_key: str, week: str) -> bool:
         """Count a scheduled call; False when this asset and API were already called this week."""

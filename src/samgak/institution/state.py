@@ -14,6 +14,7 @@ from samgak.institution.directory_client import Directory
 from samgak.kit.crypto import keyed_digest
 from samgak.kit.db import Database
 from samgak.kit.ratelimit import RateLimiter
+from samgak.kit.rawsql import Reader
 
 INDUSTRY_SCOPES = {
     "bank": ("bank.list", "bank.deposit", "bank.loan"),
@@ -28,6 +29,7 @@ class Institution:
     member: MemberSettings
     settings: Settings
     db: Database
+    reader: Reader
     core: Core
     tokens: TokenIssuer
     directory: Directory

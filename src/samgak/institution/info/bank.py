@@ -42,7 +42,8 @@ async def accounts(
     since = search_timestamp_of(search_timestamp)
     size = limit_of(limit, optional=True)
     after = cursor_of(next_page) or ("", "")
-    repo = InfoRepository(call.session)
+    await call.customer()
+    repo = InfoRepository(call.reader)
     modified, reg_date, consent_at = await repo.list_modified(call.customer_id, call.consent_id)
     changed_at = max(modified, _stamp(consent_at))
     body: dict[str, Any] = {**OK, "search_timestamp": now_timestamp(), "reg_date": reg_date}
@@ -135,7 +136,7 @@ async def deposit_transactions(
     after = keyset_of(payload.get("next_page"))
     asset = await call.asset(payload.get("account_num"), kind="deposit", api_code="BA04")
     rows, cursor = cut(
-        await InfoRepository(call.session).deposit_page(asset.id, window, after, size),
+        await InfoRepository(call.reader).deposit_page(asset.id, window, after, size),
         size,
         lambda r: (r[0], r[7]),
     )
@@ -193,7 +194,7 @@ async def loan_detail(
     search_timestamp_of(payload.get("search_timestamp"))
     asset = await call.asset(payload.get("account_num"), kind="loan", api_code="BA22")
     balance = asset.balance_amt or 0
-    last = await InfoRepository(call.session).last_loan_payment(asset.id)
+    last = await InfoRepository(call.reader).last_loan_payment(asset.id)
     detail: dict[str, Any] = {
         "currency_code": "KRW",
         "balance_amt": balance,
@@ -214,7 +215,7 @@ async def loan_transactions(
     after = keyset_of(payload.get("next_page"))
     asset = await call.asset(payload.get("account_num"), kind="loan", api_code="BA23")
     rows, cursor = cut(
-        await InfoRepository(call.session).loan_page(asset.id, window, after, size),
+        await InfoRepository(call.reader).loan_page(asset.id, window, after, size),
         size,
         lambda r: (r[0], r[10]),
     )

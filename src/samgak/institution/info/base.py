@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from samgak.institution.auth.tokens import AccessClaims
 from samgak.institution.errors import (
     AssetInvalidState,
     AssetNotConsented,
@@ -34,7 +35,7 @@ from samgak.institution.errors import (
     UnknownOrg,
 )
 from samgak.institution.models import BLOCKED_STATUS, CLOSED_STATUS
-from samgak.institution.repository import GatewayRepository
+from samgak.institution.repository import AccessRepository, GatewayRepository
 from samgak.institution.state import Institution, get_institution
 from samgak.kit.timeutil import format_date, today_kst
 
@@ -62,21 +63,51 @@ class Asset:
     modified_at: str
 
 
-@dataclass
-class Call:
-    """One authorised call: who is asking, for which customer, under which consent."""
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What the token's grant allows, read once per call."""
 
-    institution: Institution
-    session: AsyncSession
-    tran_id: str
-    api_type: str
-    scope: frozenset[str]
-    client_key: str
     consent_id: int | None
     customer_id: int
     history_ready: bool
     trans_memo: bool
     merchant_regno: bool
+
+
+class Call:
+    """One call authorised by its token. The grant is checked together with the first read:
+    :meth:`asset` for asset APIs, :meth:`customer` for the others. Until then the customer and
+    consent are unknown, so no query can run for the wrong person."""
+
+    def __init__(self, institution: Institution, tran_id: str, api_type: str, claims: AccessClaims) -> None:
+        self.institution = institution
+        self.reader = institution.reader
+        self.tran_id = tran_id
+        self.api_type = api_type
+        self.claims = claims
+        self._grant: Grant | None = None
+
+    @property
+    def grant(self) -> Grant:
+        if self._grant is None:
+            raise RuntimeError("the grant is checked by Call.asset() or Call.customer() first")
+        return self._grant
+
+    @property
+    def customer_id(self) -> int:
+        return self.grant.customer_id
+
+    @property
+    def consent_id(self) -> int | None:
+        return self.grant.consent_id
+
+    @property
+    def trans_memo(self) -> bool:
+        return self.grant.trans_memo
+
+    @property
+    def merchant_regno(self) -> bool:
+        return self.grant.merchant_regno
 
     def check_org(self, org_code: Any) -> None:
         if org_code in (None, ""):
@@ -84,30 +115,64 @@ class Call:
         if org_code != self.institution.org_code:
             raise UnknownOrg(f"기관코드 {org_code}를 확인할 수 없습니다")
 
-    async def ensure_history(self) -> None:
-        if not self.history_ready:
-            await self.institution.core.ensure_history(self.session, self.customer_id)
-            self.history_ready = True
+    def _admit(self, row: Sequence[Any]) -> Grant:
+        """40103 for a revoked grant, 40101 for an ended consent."""
+        revoked_at, consent_id, customer_id, history_ready, end_date, memo, regno = row[:7]
+        if revoked_at is not None:
+            raise RevokedToken("폐기된 접근토큰입니다")
+        if end_date is not None and end_date < format_date(today_kst()):
+            raise InvalidToken("전송요구 기간이 종료되었습니다")
+        self._grant = Grant(consent_id, customer_id, bool(history_ready), bool(memo), bool(regno))
+        return self._grant
+
+    async def customer(self, *, api_code: str | None = None, history: bool = False) -> Grant:
+        """Check the grant for a customer-level API; with ``history`` make sure it is written."""
+        row = await AccessRepository(self.reader).grant(self.claims.jti)
+        if row is None:
+            raise RevokedToken("더 이상 유효하지 않은 접근토큰입니다")
+        grant = self._admit(row)
+        if api_code:
+            await self.count_scheduled(api_code)
+        if history and not grant.history_ready:
+            await self._write_history()
+        return grant
 
     async def asset(self, asset_key: Any, *, kind: str, api_code: str) -> Asset:
         """The consented, open asset ``asset_key`` of this customer (40402/40105/40404/40305)."""
         if not isinstance(asset_key, str) or not asset_key:
             raise BadParameter("자산 식별값이 없습니다")
-        await self.ensure_history()
-        row = await GatewayRepository(self.session).consented_asset(self.consent_id, asset_key)
-        if row is None or row[1] != kind or row[3] != self.customer_id:
+        access = AccessRepository(self.reader)
+        row = await access.grant_and_asset(self.claims.jti, asset_key)
+        if row is None:
+            raise RevokedToken("더 이상 유효하지 않은 접근토큰입니다")
+        grant = self._admit(row)
+        if not grant.history_ready:
+            await self._write_history()
+            row = await access.grant_and_asset(self.claims.jti, asset_key)
+            assert row is not None
+        asset_id, asset_kind, status, owner, detail, balance, modified, consented = row[7:]
+        if asset_id is None or asset_kind != kind or owner != grant.customer_id:
             raise UnknownAsset(f"{asset_key} 자산이 없습니다")
-        if not row[7]:
+        if not consented:
             raise AssetNotConsented(f"{asset_key} 자산은 전송요구 대상이 아닙니다")
-        if row[2] == CLOSED_STATUS:
+        if status == CLOSED_STATUS:
             raise ClosedAsset(f"{asset_key} 자산은 해지되었습니다")
-        if row[2] == BLOCKED_STATUS:
+        if status == BLOCKED_STATUS:
             raise AssetInvalidState(f"{asset_key} 자산은 조회할 수 없는 상태입니다 (분실·사고 등)")
         await self.count_scheduled(api_code, asset_key)
-        detail = row[4]
         return Asset(
-            row[0], row[1], row[2], json.loads(detail) if isinstance(detail, str) else detail, row[5], row[6]
+            asset_id,
+            asset_kind,
+            status,
+            json.loads(detail) if isinstance(detail, str) else detail,
+            balance,
+            modified,
         )
+
+    async def _write_history(self) -> None:
+        async with self.institution.db.unit_of_work() as session:
+            await self.institution.core.ensure_history(session, self.grant.customer_id)
+        self._grant = replace(self.grant, history_ready=True)
 
     async def count_scheduled(self, api_code: str, asset_key: str = "") -> None:
         """정기적 전송: at most once per asset, API and week (Sun–Sat), else 42901."""
@@ -115,8 +180,11 @@ class Call:
             return
         today = today_kst()
         sunday = today - timedelta(days=(today.weekday() + 1) % 7)
-        repo = GatewayRepository(self.session)
-        if not await repo.claim_scheduled_call(self.consent_id, api_code, asset_key, format_date(sunday)):
+        async with self.institution.db.unit_of_work() as session:
+            claimed = await GatewayRepository(session).claim_scheduled_call(
+                self.consent_id, api_code, asset_key, format_date(sunday)
+            )
+        if not claimed:
             raise TransmissionLimit("이번 주 정기적 전송 한도를 초과했습니다")
 
 
@@ -128,13 +196,10 @@ async def unit_of_work(institution: Institution = Depends(get_institution)) -> A
 
 
 def mydata_call(scope: str) -> Callable[..., Awaitable[Call]]:
-    """A dependency that authorises a 정보제공 API call needing ``scope``."""
+    """A dependency that authorises a 정보제공 API call needing ``scope``: header, token, rate,
+    scope. The grant itself is checked with the call's first read (:class:`Call`)."""
 
-    async def authorise(
-        request: Request,
-        institution: Institution = Depends(get_institution),
-        session: AsyncSession = Depends(unit_of_work, scope="function"),
-    ) -> Call:
+    async def authorise(request: Request, institution: Institution = Depends(get_institution)) -> Call:
         tran_id = tran_id_of(request)
         request.state.tran_id = tran_id
         api_type = request.headers.get("x-api-type", "user-search")
@@ -147,28 +212,8 @@ def mydata_call(scope: str) -> Callable[..., Awaitable[Call]]:
         request.state.client_org_code = claims.aud
         if not institution.limiter.allow(claims.aud):
             raise RateLimited("요청이 너무 많습니다. 잠시 후 다시 시도하세요")
-        context = await GatewayRepository(session).call_context(claims.jti)
-        if context is None:
-            raise RevokedToken("더 이상 유효하지 않은 접근토큰입니다")
-        revoked_at, consent_id, customer_id, history_ready, end_date, memo, regno = context
-        if revoked_at is not None:
-            raise RevokedToken("폐기된 접근토큰입니다")
-        if end_date is not None and end_date < format_date(today_kst()):
-            raise InvalidToken("전송요구 기간이 종료되었습니다")
         if scope not in claims.scope:
             raise ScopeNotGranted(f"{scope} 권한이 없습니다")
-        return Call(
-            institution=institution,
-            session=session,
-            tran_id=tran_id,
-            api_type=api_type,
-            scope=claims.scope,
-            client_key=claims.aud,
-            consent_id=consent_id,
-            customer_id=customer_id,
-            history_ready=bool(history_ready),
-            trans_memo=bool(memo),
-            merchant_regno=bool(regno),
-        )
+        return Call(institution, tran_id, api_type, claims)
 
     return authorise

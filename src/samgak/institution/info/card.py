@@ -70,7 +70,8 @@ async def cards(
     since = search_timestamp_of(search_timestamp)
     size = limit_of(limit, optional=True)
     after = cursor_of(next_page) or ("", "")
-    repo = InfoRepository(call.session)
+    await call.customer()
+    repo = InfoRepository(call.reader)
     modified, _reg_date, consent_at = await repo.list_modified(call.customer_id, call.consent_id)
     changed_at = max(modified, _stamp(consent_at))
     if next_page is None and unchanged(since, changed_at):
@@ -129,9 +130,8 @@ async def points(
     """카드-003: the customer's point balances (customer level, not per card)."""
     call.check_org(org_code)
     search_timestamp_of(search_timestamp)
-    await call.ensure_history()
-    await call.count_scheduled("CD11")
-    rows = await InfoRepository(call.session).card_points(call.customer_id)
+    await call.customer(api_code="CD11", history=True)
+    rows = await InfoRepository(call.reader).card_points(call.customer_id)
     point_list = [
         as_text({"point_name": name, "remain_point_amt": remain, "expiring_point_amt": expiring})
         for name, remain, expiring in rows
@@ -159,10 +159,9 @@ async def bills(
     window = month_window(from_month, to_month, call.api_type)
     size = limit_of(limit)
     after = keyset_of(next_page)
-    await call.ensure_history()
-    await call.count_scheduled("CD21")
+    await call.customer(api_code="CD21", history=True)
     rows, cursor = cut(
-        await InfoRepository(call.session).card_bill_page(call.customer_id, window, after, size),
+        await InfoRepository(call.reader).card_bill_page(call.customer_id, window, after, size),
         size,
         lambda r: (r[3], r[6]),
     )
@@ -195,9 +194,8 @@ async def bill_detail(
     month, _ = month_window(read_str(charge_month, "charge_month"), charge_month, call.api_type)
     size = limit_of(limit)
     start = _offset_of(next_page)
-    await call.ensure_history()
-    await call.count_scheduled("CD22")
-    rows = await InfoRepository(call.session).card_bill_details(call.customer_id, month, seqno)
+    await call.customer(api_code="CD22", history=True)
+    rows = await InfoRepository(call.reader).card_bill_details(call.customer_id, month, seqno)
     items = [
         item for (details,) in rows for item in (json.loads(details) if isinstance(details, str) else details)
     ]
@@ -222,9 +220,8 @@ async def payments(
     """카드-006: what is still to be paid — the bills whose payment day is today (KST) or later."""
     call.check_org(org_code)
     search_timestamp_of(search_timestamp)
-    await call.ensure_history()
-    await call.count_scheduled("CD23")
-    rows = await InfoRepository(call.session).card_payments(call.customer_id, format_date(today_kst()))
+    await call.customer(api_code="CD23", history=True)
+    rows = await InfoRepository(call.reader).card_payments(call.customer_id, format_date(today_kst()))
     pay_list = [
         as_text({"seqno": seqno, "pay_due_date": due, "pay_amt": amount}) for seqno, due, amount in rows
     ]
@@ -277,7 +274,7 @@ async def _approvals(
     after = keyset_of(next_page)
     asset = await call.asset(card_id, kind="card", api_code="CD04" if overseas else "CD03")
     rows, cursor = cut(
-        await InfoRepository(call.session).card_approval_page(
+        await InfoRepository(call.reader).card_approval_page(
             asset.id, window, after, size, overseas=overseas
         ),
         size,

@@ -46,7 +46,11 @@ def common_router(industry: str) -> APIRouter:
         org_code: str | None = Query(None), call: Call = Depends(mydata_call(f"{industry}.list"))
     ) -> Response:
         call.check_org(org_code)
-        consent = await GatewayRepository(call.session).consent(call.consent_id) if call.consent_id else None
+        grant = await call.customer()
+        consent = None
+        if grant.consent_id is not None:
+            async with call.institution.db.read_sessions() as session:
+                consent = await GatewayRepository(session).consent(grant.consent_id)
         body: dict[str, Any] = dict(OK)
         if consent is not None:
             body |= as_text(

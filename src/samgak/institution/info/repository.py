@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from samgak.kit.rawsql import RawQuery
+from samgak.kit.rawsql import RawQuery, Reader
 
 ASSET_LIST = RawQuery(
     """
@@ -136,8 +134,8 @@ TELECOM_PAID_PAGE = RawQuery(
 
 
 class InfoRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
 
     async def asset_list(
         self,
@@ -148,8 +146,8 @@ class InfoRepository:
         after: tuple[str, str],
         limit: int,
     ) -> Sequence[Sequence[Any]]:
-        return await ASSET_LIST.fetch(
-            self.session,
+        return await self.reader.fetch(
+            ASSET_LIST,
             consent_id=consent_id or 0,
             customer_id=customer_id,
             kind_a=kinds[0],
@@ -160,14 +158,14 @@ class InfoRepository:
         )
 
     async def list_modified(self, customer_id: int, consent_id: int | None) -> Sequence[Any]:
-        rows = await LIST_MODIFIED.fetch(self.session, consent_id=consent_id or 0, customer_id=customer_id)
+        rows = await self.reader.fetch(LIST_MODIFIED, consent_id=consent_id or 0, customer_id=customer_id)
         return rows[0]
 
     async def deposit_page(
         self, asset_id: int, window: tuple[str, str], after: tuple[str, int], limit: int
     ) -> Sequence[Sequence[Any]]:
-        return await DEPOSIT_TX_PAGE.fetch(
-            self.session,
+        return await self.reader.fetch(
+            DEPOSIT_TX_PAGE,
             asset_id=asset_id,
             from_dtime=window[0] + "000000",
             to_dtime=window[1] + "235959",
@@ -179,8 +177,8 @@ class InfoRepository:
     async def loan_page(
         self, asset_id: int, window: tuple[str, str], after: tuple[str, int], limit: int
     ) -> Sequence[Sequence[Any]]:
-        return await LOAN_TX_PAGE.fetch(
-            self.session,
+        return await self.reader.fetch(
+            LOAN_TX_PAGE,
             asset_id=asset_id,
             from_dtime=window[0] + "000000",
             to_dtime=window[1] + "235959",
@@ -190,17 +188,17 @@ class InfoRepository:
         )
 
     async def last_loan_payment(self, asset_id: int) -> str | None:
-        rows = await NEXT_REPAY.fetch(self.session, asset_id=asset_id)
+        rows = await self.reader.fetch(NEXT_REPAY, asset_id=asset_id)
         return rows[0][0] if rows else None
 
     async def card_points(self, customer_id: int) -> Sequence[Sequence[Any]]:
-        return await CARD_POINTS.fetch(self.session, customer_id=customer_id)
+        return await self.reader.fetch(CARD_POINTS, customer_id=customer_id)
 
     async def card_bill_page(
         self, customer_id: int, window: tuple[str, str], after: tuple[str, int], limit: int
     ) -> Sequence[Sequence[Any]]:
-        return await CARD_BILL_PAGE.fetch(
-            self.session,
+        return await self.reader.fetch(
+            CARD_BILL_PAGE,
             customer_id=customer_id,
             from_month=window[0],
             to_month=window[1],
@@ -213,18 +211,18 @@ class InfoRepository:
         self, customer_id: int, charge_month: str, seqno: str | None
     ) -> Sequence[Sequence[Any]]:
         """The JSON 카드-005 items of one month's bill(s) (one bill per ``seqno``), in bill order."""
-        return await CARD_BILL_DETAILS.fetch(
-            self.session, customer_id=customer_id, charge_month=charge_month, seqno=seqno or ""
+        return await self.reader.fetch(
+            CARD_BILL_DETAILS, customer_id=customer_id, charge_month=charge_month, seqno=seqno or ""
         )
 
     async def card_payments(self, customer_id: int, today: str) -> Sequence[Sequence[Any]]:
-        return await CARD_PAYMENTS.fetch(self.session, customer_id=customer_id, today=today)
+        return await self.reader.fetch(CARD_PAYMENTS, customer_id=customer_id, today=today)
 
     async def card_approval_page(
         self, asset_id: int, window: tuple[str, str], after: tuple[str, int], limit: int, *, overseas: bool
     ) -> Sequence[Sequence[Any]]:
-        return await (CARD_OVERSEAS_PAGE if overseas else CARD_DOMESTIC_PAGE).fetch(
-            self.session,
+        return await self.reader.fetch(
+            CARD_OVERSEAS_PAGE if overseas else CARD_DOMESTIC_PAGE,
             asset_id=asset_id,
             from_dtime=window[0] + "000000",
             to_dtime=window[1] + "235959",
@@ -234,15 +232,15 @@ class InfoRepository:
         )
 
     async def telecom_months(self, asset_id: int, window: tuple[str, str]) -> Sequence[Sequence[Any]]:
-        return await TELECOM_MONTHS.fetch(
-            self.session, asset_id=asset_id, from_month=window[0], to_month=window[1]
+        return await self.reader.fetch(
+            TELECOM_MONTHS, asset_id=asset_id, from_month=window[0], to_month=window[1]
         )
 
     async def telecom_paid_page(
         self, asset_id: int, window: tuple[str, str], after: tuple[str, int], limit: int
     ) -> Sequence[Sequence[Any]]:
-        return await TELECOM_PAID_PAGE.fetch(
-            self.session,
+        return await self.reader.fetch(
+            TELECOM_PAID_PAGE,
             asset_id=asset_id,
             from_dtime=window[0] + "000000",
             to_dtime=window[1] + "235959",

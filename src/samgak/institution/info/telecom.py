@@ -44,7 +44,8 @@ async def telecoms(
     since = search_timestamp_of(search_timestamp)
     size = limit_of(limit, optional=True)
     after = cursor_of(next_page) or ("", "")
-    repo = InfoRepository(call.session)
+    await call.customer()
+    repo = InfoRepository(call.reader)
     modified, _reg_date, consent_at = await repo.list_modified(call.customer_id, call.consent_id)
     changed_at = max(modified, _stamp(consent_at))
     if next_page is None and unchanged(since, changed_at):
@@ -86,7 +87,7 @@ async def telecom_bills(
     call.check_org(payload.get("org_code"))
     window = month_window(payload.get("from_month"), payload.get("to_month"), call.api_type)
     asset = await call.asset(payload.get("mgmt_id"), kind="telecom", api_code="TC02")
-    rows = await InfoRepository(call.session).telecom_months(asset.id, window)
+    rows = await InfoRepository(call.reader).telecom_months(asset.id, window)
     charges = [
         as_text({"charge_month": month, "charge_amt": charge_amt, "charge_date": charge_date})
         for month, charge_amt, charge_date, _paid, _method in rows
@@ -102,7 +103,7 @@ async def telecom_transactions(
     call.check_org(payload.get("org_code"))
     window = month_window(payload.get("from_month"), payload.get("to_month"), call.api_type)
     asset = await call.asset(payload.get("mgmt_id"), kind="telecom", api_code="TC03")
-    rows = await InfoRepository(call.session).telecom_months(asset.id, window)
+    rows = await InfoRepository(call.reader).telecom_months(asset.id, window)
     trans = [
         as_text({"trans_month": month, "paid_amt": paid, "pay_method": method})
         for month, _charge_amt, _charge_date, paid, method in rows
@@ -122,7 +123,7 @@ async def telecom_paid_transactions(
     after = keyset_of(payload.get("next_page"))
     asset = await call.asset(payload.get("mgmt_id"), kind="telecom", api_code="TC04")
     rows, cursor = cut(
-        await InfoRepository(call.session).telecom_paid_page(asset.id, window, after, size),
+        await InfoRepository(call.reader).telecom_paid_page(asset.id, window, after, size),
         size,
         lambda r: (r[0], r[5]),
     )
