@@ -199,7 +199,8 @@ def mydata_call(scope: str) -> Callable[..., Awaitable[Call]]:
     """A dependency that authorises a 정보제공 API call needing ``scope``: header, token, rate,
     scope. The grant itself is checked with the call's first read (:class:`Call`)."""
 
-    async def authorise(request: Request, institution: Institution = Depends(get_institution)) -> Call:
+    async def authorise(request: Request) -> Call:
+        institution: Institution = request.app.state.institution
         tran_id = tran_id_of(request)
         request.state.tran_id = tran_id
         api_type = request.headers.get("x-api-type", "user-search")
