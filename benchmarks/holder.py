@@ -28,7 +28,6 @@ import re
 import shutil
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import orjson
-from fastapi import Request
+from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 RESULTS = Path(__file__).parent / "results" / "holder.json"
@@ -123,11 +122,16 @@ def bench_app() -> Any:
             "limit": PAGE + 1,
         }
 
-    @app.get("/bench/ping")
+    # The baselines live on a sub-application of their own, mounted like a member's deployable, so
+    # both sides pay the same framework path (Mount + one FastAPI app) and differ only by our code.
+    baseline = FastAPI()
+    app.mount("/bench", baseline)
+
+    @baseline.get("/ping")
     async def ping() -> Response:
         return Response(b"ok")
 
-    @app.post("/bench/raw-deposit")
+    @baseline.post("/raw-deposit")
     async def raw_deposit(request: Request) -> Response:
         body = orjson.loads(await request.body())
         rows = await fetch(
@@ -152,7 +156,7 @@ def bench_app() -> Any:
             page["next_page"] = f"{rows[PAGE - 1][0]}|{rows[PAGE - 1][7]}"
         return Response(orjson.dumps(page), media_type="application/json")
 
-    @app.get("/bench/raw-card")
+    @baseline.get("/raw-card")
     async def raw_card(asset_id: int, from_date: str, to_date: str) -> Response:
         rows = await fetch("card", CARD_DOMESTIC_PAGE, window_params(asset_id, from_date, to_date))
         approved = []
@@ -180,12 +184,12 @@ def bench_app() -> Any:
             page["next_page"] = f"{rows[PAGE - 1][0]}|{rows[PAGE - 1][13]}"
         return Response(orjson.dumps(page), media_type="application/json")
 
-    @app.post("/bench/store-bytes")
+    @baseline.post("/store-bytes")
     async def store_bytes(request: Request) -> Response:
         state["bytes"] = await request.body()
         return Response(b"ok")
 
-    @app.get("/bench/bytes-deposit")
+    @baseline.get("/bytes-deposit")
     async def bytes_deposit() -> Response:
         return Response(state["bytes"], media_type="application/json")
 
@@ -213,7 +217,7 @@ def _pg_admin() -> str:
 class Backend:
     """Fresh platform + member databases for one database kind; dropped/removed by ``close``."""
 
-    NAMES = ["platform", "woori_bank", "k_bank", "woori_card", "bc_card", "kt"]
+    NAMES = ("platform", "woori_bank", "k_bank", "woori_card", "bc_card", "kt")
 
     def __init__(self, kind: str, folder: Path, label: str = "") -> None:
         self.kind = kind
@@ -377,9 +381,7 @@ def pick_people(customers: int) -> dict[str, Any]:
                     for a in rows
                     if a.get("country_code") is None
                     and a["approved_dtime"] <= hi
-                    and (
-                        a["approved_dtime"] >= lo or (a.get("trans_dtime") and lo <= a["trans_dtime"] <= hi)
-                    )
+                    and (a["approved_dtime"] >= lo or (a.get("trans_dtime") and lo <= a["trans_dtime"] <= hi))
                 )
                 if n > PAGE:
                     found["card"] = (person, spec)
@@ -642,7 +644,9 @@ def bench_database(kind: str, folder: Path, seconds: float, runs: int) -> dict[s
             # Warm up (materializes the history), then check every endpoint answers a full page.
             pages: dict[str, Any] = {}
             for name, target in targets.items():
-                r = client.request(target.method, target.path, headers=target.headers, content=target.body or None)
+                r = client.request(
+                    target.method, target.path, headers=target.headers, content=target.body or None
+                )
                 assert r.status_code == 200, r.text
                 pages[name] = r
             bank_asset = backend.asset_id(BANK[0], bank_spec.asset_key)
@@ -671,7 +675,9 @@ def bench_database(kind: str, folder: Path, seconds: float, runs: int) -> dict[s
             assert stored.status_code == 200, stored.text
             targets["bytes_deposit"] = Target("bytes_deposit", "GET", "/bench/bytes-deposit", {})
             for name, target in targets.items():
-                r = client.request(target.method, target.path, headers=target.headers, content=target.body or None)
+                r = client.request(
+                    target.method, target.path, headers=target.headers, content=target.body or None
+                )
                 assert r.status_code == 200, (name, r.text)
                 body = r.json()
                 count = body.get("trans_cnt", body.get("approved_cnt"))
@@ -680,7 +686,9 @@ def bench_database(kind: str, folder: Path, seconds: float, runs: int) -> dict[s
                 assert len(items) == PAGE
                 pages[name] = body
             # The baselines answer the same page as the real endpoints.
-            assert pages["raw_deposit"]["trans_list"] == pages["deposit"]["trans_list"], "raw deposit page differs"
+            assert pages["raw_deposit"]["trans_list"] == pages["deposit"]["trans_list"], (
+                "raw deposit page differs"
+            )
             assert [a["approved_num"] for a in pages["raw_card"]["approved_list"]] == [
                 a["approved_num"] for a in pages["card"]["approved_list"]
             ], "raw card page differs"
@@ -690,9 +698,24 @@ def bench_database(kind: str, folder: Path, seconds: float, runs: int) -> dict[s
             spy = None
             if profile_with and name in ("deposit", "card"):
                 out = Path(tempfile.gettempdir()) / f"samgak-profile-{kind}-{name}.txt"
-                spy = subprocess.Popen([profile_with, "record", "-d", str(int(seconds)), "-r", "200", "-f", "raw",
-                                        "-o", str(out), "-p", str(server.pid)], stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
+                spy = subprocess.Popen(
+                    [
+                        profile_with,
+                        "record",
+                        "-d",
+                        str(int(seconds)),
+                        "-r",
+                        "200",
+                        "-f",
+                        "raw",
+                        "-o",
+                        str(out),
+                        "-p",
+                        str(server.pid),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             result = measure(base, target, seconds, runs, folder)
             if spy is not None:
                 spy.wait(30)
@@ -732,11 +755,15 @@ def machine() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--databases", default="sqlite,postgres")
-    parser.add_argument("--big-seed", type=int, default=BIG_SEED_CUSTOMERS, help="customers for the seed-rate run (0: skip)")
+    parser.add_argument(
+        "--big-seed", type=int, default=BIG_SEED_CUSTOMERS, help="customers for the seed-rate run (0: skip)"
+    )
     args = parser.parse_args(argv)
     kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
 
@@ -781,12 +808,16 @@ def main(argv: list[str] | None = None) -> int:
                 "bytes_rps": round(result["bytes_deposit"]["rps"], 1),
                 "bytes_p50_ms": result["bytes_deposit"]["p50_ms"],
                 "bytes_p99_ms": result["bytes_deposit"]["p99_ms"],
-                "raw_driver": "asyncpg pool (16)" if kind == "postgres" else "sqlite3, one connection, on the loop",
+                "raw_driver": "asyncpg pool (16)"
+                if kind == "postgres"
+                else "sqlite3, one connection, on the loop",
             }
             ratios.append(result["deposit"]["rps"] / result["raw_deposit"]["rps"])
             ratios.append(result["card"]["rps"] / result["raw_card"]["rps"])
 
-    table = Table(title=f"holder pages (100 items, {CONNECTIONS} connections, median of {args.runs} × {args.seconds:g}s)")
+    table = Table(
+        title=f"holder pages (100 items, {CONNECTIONS} connections, median of {args.runs} × {args.seconds:g}s)"
+    )
     for column in ("database", "endpoint", "req/s", "p50 ms", "p99 ms", "% of raw (a)"):
         table.add_column(column, justify="right" if column not in ("database", "endpoint") else "left")
     for kind, result in detail.items():

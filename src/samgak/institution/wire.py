@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 from starlette.responses import Response
 
 from samgak.institution.errors import BadParameter
@@ -65,3 +66,37 @@ def read_str(value: Any, name: str, *, required: bool = True, max_len: int = 100
     if len(text) > max_len:
         raise BadParameter(f"{name} 값이 너무 깁니다")
     return text
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The JSON object of a POST body (standard 2.3: ``application/json; charset=UTF-8``); 40001 otherwise.
+
+    Read with orjson rather than FastAPI's ``Body``: the body is a plain object of strings or
+    numbers, and validating it twice (FastAPI, then the standard's own rules) costs time on every
+    call. Routes document their fields with :func:`body_doc`."""
+    try:
+        value = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise BadParameter("요청 본문이 JSON 형식이 아닙니다") from None
+    if not isinstance(value, dict):
+        raise BadParameter("요청 본문은 JSON 객체여야 합니다")
+    return value
+
+
+def body_doc(*required: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """OpenAPI ``requestBody`` of a route that reads :func:`json_body` (values as strings or numbers)."""
+    field = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": list(required),
+                        "properties": {name: field for name in (*required, *optional)},
+                    }
+                }
+            },
+        }
+    }

@@ -6,7 +6,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
@@ -34,7 +34,7 @@ from samgak.institution.errors import (
     ScopeNotGranted,
 )
 from samgak.institution.state import Institution, get_institution
-from samgak.institution.wire import OK, respond
+from samgak.institution.wire import OK, body_doc, json_body, respond
 from samgak.kit.timeutil import KST
 
 router = APIRouter(prefix="/v1/carrier", tags=["본인확인 (carrier verification)"])
@@ -53,9 +53,14 @@ def _responses(*errors: type[MyDataError]) -> dict[int | str, dict[str, Any]]:
 
 
 @router.post(
-    "/verifications", summary="본인확인 요청 (인증번호 발송)", responses=_responses(*_AUTH, RateLimited)
+    "/verifications",
+    summary="본인확인 요청 (인증번호 발송)",
+    responses=_responses(*_AUTH, RateLimited),
+    openapi_extra=body_doc("name", "birth_date", "phone"),
 )
-async def start(payload: dict[str, Any] = Body(...), call: ServiceCall = Depends(carrier_call)) -> Response:
+async def start(
+    payload: dict[str, Any] = Depends(json_body), call: ServiceCall = Depends(carrier_call)
+) -> Response:
     """Texts a one-time code if ``name``, ``birth_date`` and ``phone`` are a subscriber's.
 
     The answer is the same whether or not they are: only the phone learns the outcome.
@@ -74,9 +79,12 @@ async def start(payload: dict[str, Any] = Body(...), call: ServiceCall = Depends
     "/verifications/{verification_id}/confirm",
     summary="본인확인 인증번호 확인",
     responses=_responses(*_AUTH, InvalidApiCall, VerificationLocked, UnknownVerification),
+    openapi_extra=body_doc("code"),
 )
 async def confirm(
-    verification_id: str, payload: dict[str, Any] = Body(...), call: ServiceCall = Depends(carrier_call)
+    verification_id: str,
+    payload: dict[str, Any] = Depends(json_body),
+    call: ServiceCall = Depends(carrier_call),
 ) -> Response:
     """The person's CI and name when ``code`` is right; a wrong code costs one attempt."""
     outcome = await confirm_verification(call, verification_id, payload.get("code"))

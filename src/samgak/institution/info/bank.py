@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from samgak.institution.info.base import Call, mydata_call
@@ -24,7 +24,7 @@ from samgak.institution.info.params import (
     unchanged,
 )
 from samgak.institution.info.repository import InfoRepository
-from samgak.institution.wire import OK, as_text, respond
+from samgak.institution.wire import OK, as_text, body_doc, json_body, respond
 from samgak.kit.timeutil import add_months, coerce_datetime, format_dtime
 
 router = APIRouter(prefix="/v1/bank", tags=["은행 (bank)"])
@@ -82,9 +82,20 @@ async def accounts(
     return respond(with_next_page(body, cursor), call.tran_id)
 
 
-@router.post("/accounts/deposit/basic", summary="은행-002 수신계좌 기본정보 조회")
+@router.post(
+    "/accounts/deposit/basic",
+    summary="은행-002 수신계좌 기본정보 조회",
+    openapi_extra=body_doc(
+        "org_code",
+        "account_num",
+        optional=(
+            "seqno",
+            "search_timestamp",
+        ),
+    ),
+)
 async def deposit_basic(
-    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("bank.deposit"))
+    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.deposit"))
 ) -> Response:
     call.check_org(payload.get("org_code"))
     since = search_timestamp_of(payload.get("search_timestamp"))
@@ -106,9 +117,20 @@ async def deposit_basic(
     )
 
 
-@router.post("/accounts/deposit/detail", summary="은행-003 수신계좌 추가정보 조회")
+@router.post(
+    "/accounts/deposit/detail",
+    summary="은행-003 수신계좌 추가정보 조회",
+    openapi_extra=body_doc(
+        "org_code",
+        "account_num",
+        optional=(
+            "seqno",
+            "search_timestamp",
+        ),
+    ),
+)
 async def deposit_detail(
-    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("bank.deposit"))
+    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.deposit"))
 ) -> Response:
     call.check_org(payload.get("org_code"))
     search_timestamp_of(payload.get("search_timestamp"))
@@ -126,9 +148,23 @@ async def deposit_detail(
     )
 
 
-@router.post("/accounts/deposit/transactions", summary="은행-004 수신계좌 거래내역 조회")
+@router.post(
+    "/accounts/deposit/transactions",
+    summary="은행-004 수신계좌 거래내역 조회",
+    openapi_extra=body_doc(
+        "org_code",
+        "account_num",
+        "from_date",
+        "to_date",
+        "limit",
+        optional=(
+            "seqno",
+            "next_page",
+        ),
+    ),
+)
 async def deposit_transactions(
-    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("bank.deposit"))
+    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.deposit"))
 ) -> Response:
     call.check_org(payload.get("org_code"))
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type)
@@ -160,9 +196,20 @@ async def deposit_transactions(
     return respond(with_next_page(body, cursor), call.tran_id)
 
 
-@router.post("/accounts/loan/basic", summary="은행-008 대출상품계좌 기본정보 조회")
+@router.post(
+    "/accounts/loan/basic",
+    summary="은행-008 대출상품계좌 기본정보 조회",
+    openapi_extra=body_doc(
+        "org_code",
+        "account_num",
+        optional=(
+            "seqno",
+            "search_timestamp",
+        ),
+    ),
+)
 async def loan_basic(
-    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("bank.loan"))
+    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.loan"))
 ) -> Response:
     call.check_org(payload.get("org_code"))
     since = search_timestamp_of(payload.get("search_timestamp"))
@@ -186,9 +233,20 @@ async def loan_basic(
     return respond({**OK, "search_timestamp": now_timestamp(), **as_text(basic)}, call.tran_id)
 
 
-@router.post("/accounts/loan/detail", summary="은행-009 대출상품계좌 추가정보 조회")
+@router.post(
+    "/accounts/loan/detail",
+    summary="은행-009 대출상품계좌 추가정보 조회",
+    openapi_extra=body_doc(
+        "org_code",
+        "account_num",
+        optional=(
+            "seqno",
+            "search_timestamp",
+        ),
+    ),
+)
 async def loan_detail(
-    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("bank.loan"))
+    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.loan"))
 ) -> Response:
     call.check_org(payload.get("org_code"))
     search_timestamp_of(payload.get("search_timestamp"))
@@ -205,9 +263,23 @@ async def loan_detail(
     return respond({**OK, "search_timestamp": now_timestamp(), **as_text(detail)}, call.tran_id)
 
 
-@router.post("/accounts/loan/transactions", summary="은행-010 대출상품계좌 거래내역 조회")
+@router.post(
+    "/accounts/loan/transactions",
+    summary="은행-010 대출상품계좌 거래내역 조회",
+    openapi_extra=body_doc(
+        "org_code",
+        "account_num",
+        "from_date",
+        "to_date",
+        "limit",
+        optional=(
+            "seqno",
+            "next_page",
+        ),
+    ),
+)
 async def loan_transactions(
-    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("bank.loan"))
+    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.loan"))
 ) -> Response:
     call.check_org(payload.get("org_code"))
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type, scheduled_days=92)

@@ -282,28 +282,45 @@ async def _approvals(
     )
     regno = call.merchant_regno
     approved_list = []
-    for row in rows:
-        dtime, num, status, pay_type, trans_dtime, merchant, merchant_regno, amount, modified, install = row[
-            :10
-        ]
-        item: dict[str, Any] = {
+    for (
+        dtime,
+        num,
+        status,
+        pay_type,
+        trans_dtime,
+        merchant,
+        merchant_regno,
+        amount,
+        modified,
+        install,
+        *foreign,
+    ) in rows:
+        item: dict[str, str] = {
             "approved_num": num,
             "status": status,
             "pay_type": pay_type,
             "approved_dtime": dtime,
-            "trans_dtime": trans_dtime,
-            "merchant_name": merchant,
         }
-        if regno:
-            item["merchant_regno"] = merchant_regno or None
+        if trans_dtime:
+            item["trans_dtime"] = trans_dtime
+        item["merchant_name"] = merchant
+        if regno and merchant_regno:
+            item["merchant_regno"] = merchant_regno
         if overseas:
-            country, currency, foreign_amt = row[10:13]
-            item |= {"country_code": country, "currency_code": currency, "approved_amt": foreign_amt}
-            item |= {"krw_amt": amount}
+            country, currency, foreign_amt, _id = foreign
+            item |= {
+                "country_code": country,
+                "currency_code": currency,
+                "approved_amt": foreign_amt,
+                "krw_amt": str(amount),
+            }
         else:
-            item["approved_amt"] = amount
-        item |= {"modified_amt": modified, "total_install_cnt": install}
-        approved_list.append(as_text(item))
+            item["approved_amt"] = str(amount)
+        if modified is not None:
+            item["modified_amt"] = str(modified)
+        if install is not None:
+            item["total_install_cnt"] = str(install)
+        approved_list.append(item)
     body = {**OK, "approved_cnt": str(len(approved_list)), "approved_list": approved_list}
     return respond(with_next_page(body, cursor), call.tran_id)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from samgak.institution.info.base import Call, mydata_call
@@ -25,7 +25,7 @@ from samgak.institution.info.params import (
     unchanged,
 )
 from samgak.institution.info.repository import InfoRepository
-from samgak.institution.wire import OK, as_text, respond
+from samgak.institution.wire import OK, as_text, body_doc, json_body, respond
 from samgak.kit.timeutil import coerce_datetime, format_dtime
 
 router = APIRouter(prefix="/v1/telecom", tags=["통신 (telecom)"])
@@ -79,9 +79,13 @@ async def telecoms(
     return respond(with_next_page(body, cursor), call.tran_id)
 
 
-@router.post("/telecoms/bills", summary="통신-002 청구 정보 조회")
+@router.post(
+    "/telecoms/bills",
+    summary="통신-002 청구 정보 조회",
+    openapi_extra=body_doc("org_code", "mgmt_id", "from_month", "to_month"),
+)
 async def telecom_bills(
-    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("telecom.mgmt"))
+    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("telecom.mgmt"))
 ) -> Response:
     """통신-002 (2022 revision): one contract's monthly bills in the window, newest month first."""
     call.check_org(payload.get("org_code"))
@@ -95,9 +99,13 @@ async def telecom_bills(
     return respond({**OK, "charge_cnt": str(len(charges)), "charge_list": charges}, call.tran_id)
 
 
-@router.post("/telecoms/transactions", summary="통신-003 통신 거래내역(납입내역) 조회")
+@router.post(
+    "/telecoms/transactions",
+    summary="통신-003 통신 거래내역(납입내역) 조회",
+    openapi_extra=body_doc("org_code", "mgmt_id", "from_month", "to_month"),
+)
 async def telecom_transactions(
-    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("telecom.mgmt"))
+    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("telecom.mgmt"))
 ) -> Response:
     """통신-003: months with a payment record, newest first; a missed month is ``paid_amt`` 0, no method."""
     call.check_org(payload.get("org_code"))
@@ -112,9 +120,13 @@ async def telecom_transactions(
     return respond({**OK, "trans_cnt": str(len(trans)), "trans_list": trans}, call.tran_id)
 
 
-@router.post("/telecoms/paid-transactions", summary="통신-004 통신 결제내역 조회")
+@router.post(
+    "/telecoms/paid-transactions",
+    summary="통신-004 통신 결제내역 조회",
+    openapi_extra=body_doc("org_code", "mgmt_id", "from_date", "to_date", "limit", optional=("next_page",)),
+)
 async def telecom_paid_transactions(
-    payload: dict[str, Any] = Body(...), call: Call = Depends(mydata_call("telecom.mgmt"))
+    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("telecom.mgmt"))
 ) -> Response:
     """통신-004: carrier-billing micro-payments of one contract in the window, newest first."""
     call.check_org(payload.get("org_code"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from samgak.institution.auth.service_call import ServiceCall, service_call
@@ -36,7 +36,7 @@ from samgak.institution.transfer.service import (
     transfer_result,
     withdraw_transfer,
 )
-from samgak.institution.wire import respond
+from samgak.institution.wire import body_doc, json_body, respond
 
 router = APIRouter(prefix="/v2.0", tags=["이체 (transfer)"])
 transfer_call = service_call("transfer")
@@ -64,9 +64,20 @@ _POSTING = (
 )
 
 
-@router.post("/transfer/withdraw", summary="출금이체", responses=_responses(*_POSTING))
+@router.post(
+    "/transfer/withdraw",
+    summary="출금이체",
+    responses=_responses(*_POSTING),
+    openapi_extra=body_doc(
+        "bank_tran_id",
+        "account_num",
+        "req_client_ci",
+        "tran_amt",
+        optional=("tran_dtime", "print_content", "recv_client_name"),
+    ),
+)
 async def withdraw(
-    payload: dict[str, Any] = Body(...), call: ServiceCall = Depends(transfer_call)
+    payload: dict[str, Any] = Depends(json_body), call: ServiceCall = Depends(transfer_call)
 ) -> Response:
     """Withdraw ``tran_amt`` from the account of the customer whose CI is ``req_client_ci``.
 
@@ -75,16 +86,34 @@ async def withdraw(
     return respond(await withdraw_transfer(call, read_withdraw(payload)), call.tran_id)
 
 
-@router.post("/transfer/deposit", summary="입금이체", responses=_responses(*_POSTING))
+@router.post(
+    "/transfer/deposit",
+    summary="입금이체",
+    responses=_responses(*_POSTING),
+    openapi_extra=body_doc(
+        "bank_tran_id",
+        "recv_account_num",
+        "recv_client_name",
+        "tran_amt",
+        optional=("tran_dtime", "print_content", "req_client_name"),
+    ),
+)
 async def deposit(
-    payload: dict[str, Any] = Body(...), call: ServiceCall = Depends(transfer_call)
+    payload: dict[str, Any] = Depends(json_body), call: ServiceCall = Depends(transfer_call)
 ) -> Response:
     """Deposit ``tran_amt`` into ``recv_account_num``; ``recv_client_name`` must be the holder's."""
     return respond(await deposit_transfer(call, read_deposit(payload)), call.tran_id)
 
 
-@router.post("/transfer/result", summary="이체결과조회", responses=_responses(*_AUTH, UnknownAsset))
-async def result(payload: dict[str, Any] = Body(...), call: ServiceCall = Depends(transfer_call)) -> Response:
+@router.post(
+    "/transfer/result",
+    summary="이체결과조회",
+    responses=_responses(*_AUTH, UnknownAsset),
+    openapi_extra=body_doc("bank_tran_id", "bank_tran_date"),
+)
+async def result(
+    payload: dict[str, Any] = Depends(json_body), call: ServiceCall = Depends(transfer_call)
+) -> Response:
     """The outcome of a transfer this client made; 40402 means it was never executed."""
     bank_tran_id = read_bank_tran_id(payload.get("bank_tran_id"))
     bank_tran_date = read_bank_tran_date(payload.get("bank_tran_date"))
