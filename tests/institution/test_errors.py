@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from samgak.institution.app import Deadline
+from samgak.institution.calllog import CallEnvelope
 from samgak.institution.models import BLOCKED_STATUS, CLOSED_STATUS, CoreAsset
 from samgak.kit.ratelimit import RateLimiter
 from tests.conftest import Operator, holding, tran_id
@@ -66,13 +66,12 @@ async def test_rate_limit_is_42902(client: Any, app: Any, operator: Operator, al
         holder.limiter = original
 
 
-async def test_deadline_answers_50003() -> None:
+async def test_deadline_answers_50003(app: Any) -> None:
     async def slow(scope: Any, receive: Any, send: Any) -> None:
         await asyncio.sleep(5)
 
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=Deadline(slow, 0.05)), base_url="http://t"
-    ) as c:
+    envelope = CallEnvelope(slow, call_log=institution(app, CARD[0]).call_log, seconds=0.05)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=envelope), base_url="http://t") as c:
         response = await c.get("/", headers={"x-api-tran-id": "ABC"})
     assert (response.status_code, response.json()["rsp_code"], response.headers["x-api-tran-id"]) == (
         500,

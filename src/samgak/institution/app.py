@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -16,13 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from samgak.config import MemberSettings, Settings
 from samgak.institution import carrier, transfer
 from samgak.institution.auth import individual
 from samgak.institution.auth.tokens import TokenIssuer
-from samgak.institution.calllog import CallLog, RecordCalls
+from samgak.institution.calllog import CallEnvelope, CallLog
 from samgak.institution.core import Core
 from samgak.institution.core.synthetic import MemberKeys, SyntheticCore
 from samgak.institution.directory_client import Directory
@@ -33,7 +31,6 @@ from samgak.institution.errors import (
     NoSuchUrl,
     OAuthError,
     ProcessingFailed,
-    ProcessingTimeout,
     SystemFailure,
 )
 from samgak.institution.info import bank, card, telecom
@@ -135,39 +132,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return await mydata_error(request, SystemFailure())
 
 
-class Deadline:
-    """50003 처리시간 초과: a request still running at its deadline is cancelled (its transaction
-    rolls back) and answered in the standard's shape. Pure ASGI, so it costs no extra task."""
-
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
-        self.seconds = seconds
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            async with asyncio.timeout(self.seconds):
-                await self.app(scope, receive, tracking_send)
-        except TimeoutError:
-            if started:
-                raise
-            tran_id = dict(scope.get("headers", [])).get(b"x-api-tran-id", b"").decode("latin-1")
-            body = {
-                "rsp_code": ProcessingTimeout.rsp_code,
-                "rsp_msg": "처리시간을 초과했습니다. 잠시 후 다시 시도하세요",
-            }
-            await respond(body, tran_id, 500)(scope, receive, send)
-
-
 def create_institution_app(institution: Institution) -> FastAPI:
     member = institution.member
     app = FastAPI(
@@ -185,6 +149,9 @@ def create_institution_app(institution: Institution) -> FastAPI:
     app.include_router(INFO_ROUTERS[member.industry])
     for router in SERVICE_ROUTERS.get(member.industry, ()):
         app.include_router(router)
-    app.add_middleware(Deadline, seconds=institution.settings.institution.request_timeout_seconds)
-    app.add_middleware(RecordCalls, call_log=institution.call_log)
+    app.add_middleware(
+        CallEnvelope,
+        call_log=institution.call_log,
+        seconds=institution.settings.institution.request_timeout_seconds,
+    )
     return app

@@ -3,7 +3,7 @@
 The standard makes ``x-api-tran-id`` the thread that ties one call together across the
 operator, relay and holder when a customer complains or an incident is traced (standard 2.3),
 and the 지원 statistics count calls by ``x-api-type``. Writing a row inside every request would
-put a write on the read path, so :class:`RecordCalls` only appends to a buffer and
+put a write on the read path, so :class:`CallEnvelope` only appends to a buffer and
 :class:`CallLog` writes the buffer in one insert about once a second, outside any request; a
 crash loses at most that second of log, never a response.
 """
@@ -17,7 +17,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from samgak.institution.errors import ProcessingTimeout
 from samgak.institution.repository import GatewayRepository
+from samgak.institution.wire import respond
 from samgak.kit.db import Database
 from samgak.kit.timeutil import utcnow
 
@@ -62,23 +64,25 @@ class CallLog:
         await self.flush()
 
 
-class RecordCalls:
-    """Pure ASGI middleware feeding :class:`CallLog` (no task, no body read)."""
+class CallEnvelope:
+    """Pure ASGI middleware around every call of a holder (no task, no body read):
 
-    def __init__(self, app: ASGIApp, call_log: CallLog) -> None:
+    * the deadline — a request still running after ``seconds`` is cancelled (its transaction rolls
+      back) and answered ``50003 처리시간 초과`` in the standard's shape;
+    * the call log — method, API, ``x-api-tran-id``, ``x-api-type``, status and caller go to
+      :class:`CallLog`.
+    """
+
+    def __init__(self, app: ASGIApp, call_log: CallLog, seconds: float) -> None:
         self.app = app
         self.call_log = call_log
+        self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        root = scope.get("root_path", "")
-        path = scope["path"][len(root) :] if root and scope["path"].startswith(root) else scope["path"]
-        if path.startswith(UNLOGGED_PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        status = 500
+        status = 0
 
         async def watching_send(message: Message) -> None:
             nonlocal status
@@ -86,18 +90,32 @@ class RecordCalls:
                 status = message["status"]
             await send(message)
 
+        headers = dict(scope.get("headers", []))
+        tran_id = headers.get(b"x-api-tran-id", b"").decode("latin-1")
         try:
-            await self.app(scope, receive, watching_send)
+            async with asyncio.timeout(self.seconds):
+                await self.app(scope, receive, watching_send)
+        except TimeoutError:
+            if status:
+                raise
+            status = 500
+            body = {
+                "rsp_code": ProcessingTimeout.rsp_code,
+                "rsp_msg": "처리시간을 초과했습니다. 잠시 후 다시 시도하세요",
+            }
+            await respond(body, tran_id, 500)(scope, receive, send)
         finally:
-            headers = dict(scope.get("headers", []))
-            self.call_log.record(
-                {
-                    "tran_id": headers.get(b"x-api-tran-id", b"").decode("latin-1")[:25],
-                    "client_org_code": scope.get("state", {}).get("client_org_code"),
-                    "method": scope["method"],
-                    "api": path[:120],
-                    "api_type": headers.get(b"x-api-type", b"").decode("latin-1")[:12] or None,
-                    "status": status,
-                    "called_at": utcnow(),
-                }
-            )
+            root = scope.get("root_path", "")
+            path = scope["path"][len(root) :] if root and scope["path"].startswith(root) else scope["path"]
+            if not path.startswith(UNLOGGED_PREFIXES):
+                self.call_log.record(
+                    {
+                        "tran_id": tran_id[:25],
+                        "client_org_code": scope.get("state", {}).get("client_org_code"),
+                        "method": scope["method"],
+                        "api": path[:120],
+                        "api_type": headers.get(b"x-api-type", b"").decode("latin-1")[:12] or None,
+                        "status": status or 500,
+                        "called_at": utcnow(),
+                    }
+                )

@@ -24,7 +24,7 @@ from samgak.institution.info.params import (
     unchanged,
 )
 from samgak.institution.info.repository import InfoRepository
-from samgak.institution.wire import OK, as_text, body_doc, json_body, respond
+from samgak.institution.wire import OK, as_text, body_doc, respond
 from samgak.kit.timeutil import add_months, coerce_datetime, format_dtime
 
 router = APIRouter(prefix="/v1/bank", tags=["은행 (bank)"])
@@ -94,9 +94,8 @@ async def accounts(
         ),
     ),
 )
-async def deposit_basic(
-    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.deposit"))
-) -> Response:
+async def deposit_basic(call: Call = Depends(mydata_call("bank.deposit"))) -> Response:
+    payload = await call.json()
     call.check_org(payload.get("org_code"))
     since = search_timestamp_of(payload.get("search_timestamp"))
     asset = await call.asset(payload.get("account_num"), kind="deposit", api_code="BA02")
@@ -129,9 +128,8 @@ async def deposit_basic(
         ),
     ),
 )
-async def deposit_detail(
-    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.deposit"))
-) -> Response:
+async def deposit_detail(call: Call = Depends(mydata_call("bank.deposit"))) -> Response:
+    payload = await call.json()
     call.check_org(payload.get("org_code"))
     search_timestamp_of(payload.get("search_timestamp"))
     asset = await call.asset(payload.get("account_num"), kind="deposit", api_code="BA03")
@@ -163,9 +161,8 @@ async def deposit_detail(
         ),
     ),
 )
-async def deposit_transactions(
-    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.deposit"))
-) -> Response:
+async def deposit_transactions(call: Call = Depends(mydata_call("bank.deposit"))) -> Response:
+    payload = await call.json()
     call.check_org(payload.get("org_code"))
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type)
     size = limit_of(payload.get("limit"))
@@ -208,9 +205,8 @@ async def deposit_transactions(
         ),
     ),
 )
-async def loan_basic(
-    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.loan"))
-) -> Response:
+async def loan_basic(call: Call = Depends(mydata_call("bank.loan"))) -> Response:
+    payload = await call.json()
     call.check_org(payload.get("org_code"))
     since = search_timestamp_of(payload.get("search_timestamp"))
     asset = await call.asset(payload.get("account_num"), kind="loan", api_code="BA21")
@@ -245,9 +241,8 @@ async def loan_basic(
         ),
     ),
 )
-async def loan_detail(
-    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.loan"))
-) -> Response:
+async def loan_detail(call: Call = Depends(mydata_call("bank.loan"))) -> Response:
+    payload = await call.json()
     call.check_org(payload.get("org_code"))
     search_timestamp_of(payload.get("search_timestamp"))
     asset = await call.asset(payload.get("account_num"), kind="loan", api_code="BA22")
@@ -278,9 +273,8 @@ async def loan_detail(
         ),
     ),
 )
-async def loan_transactions(
-    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("bank.loan"))
-) -> Response:
+async def loan_transactions(call: Call = Depends(mydata_call("bank.loan"))) -> Response:
+    payload = await call.json()
     call.check_org(payload.get("org_code"))
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type, scheduled_days=92)
     size = limit_of(payload.get("limit"))

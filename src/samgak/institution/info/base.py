@@ -37,6 +37,7 @@ from samgak.institution.errors import (
 from samgak.institution.models import BLOCKED_STATUS, CLOSED_STATUS
 from samgak.institution.repository import AccessRepository, GatewayRepository
 from samgak.institution.state import Institution, get_institution
+from samgak.institution.wire import json_body
 from samgak.kit.timeutil import format_date, today_kst
 
 API_TYPES = frozenset({"scheduled", "user-consent", "user-refresh", "user-search"})
@@ -79,7 +80,10 @@ class Call:
     :meth:`asset` for asset APIs, :meth:`customer` for the others. Until then the customer and
     consent are unknown, so no query can run for the wrong person."""
 
-    def __init__(self, institution: Institution, tran_id: str, api_type: str, claims: AccessClaims) -> None:
+    def __init__(
+        self, request: Request, institution: Institution, tran_id: str, api_type: str, claims: AccessClaims
+    ) -> None:
+        self.request = request
         self.institution = institution
         self.reader = institution.reader
         self.tran_id = tran_id
@@ -108,6 +112,10 @@ class Call:
     @property
     def merchant_regno(self) -> bool:
         return self.grant.merchant_regno
+
+    async def json(self) -> dict[str, Any]:
+        """The POST body (one dependency fewer than a separate body parameter)."""
+        return await json_body(self.request)
 
     def check_org(self, org_code: Any) -> None:
         if org_code in (None, ""):
@@ -215,6 +223,6 @@ def mydata_call(scope: str) -> Callable[..., Awaitable[Call]]:
             raise RateLimited("요청이 너무 많습니다. 잠시 후 다시 시도하세요")
         if scope not in claims.scope:
             raise ScopeNotGranted(f"{scope} 권한이 없습니다")
-        return Call(institution, tran_id, api_type, claims)
+        return Call(request, institution, tran_id, api_type, claims)
 
     return authorise

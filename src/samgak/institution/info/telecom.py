@@ -25,7 +25,7 @@ from samgak.institution.info.params import (
     unchanged,
 )
 from samgak.institution.info.repository import InfoRepository
-from samgak.institution.wire import OK, as_text, body_doc, json_body, respond
+from samgak.institution.wire import OK, as_text, body_doc, respond
 from samgak.kit.timeutil import coerce_datetime, format_dtime
 
 router = APIRouter(prefix="/v1/telecom", tags=["통신 (telecom)"])
@@ -84,10 +84,9 @@ async def telecoms(
     summary="통신-002 청구 정보 조회",
     openapi_extra=body_doc("org_code", "mgmt_id", "from_month", "to_month"),
 )
-async def telecom_bills(
-    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("telecom.mgmt"))
-) -> Response:
+async def telecom_bills(call: Call = Depends(mydata_call("telecom.mgmt"))) -> Response:
     """통신-002 (2022 revision): one contract's monthly bills in the window, newest month first."""
+    payload = await call.json()
     call.check_org(payload.get("org_code"))
     window = month_window(payload.get("from_month"), payload.get("to_month"), call.api_type)
     asset = await call.asset(payload.get("mgmt_id"), kind="telecom", api_code="TC02")
@@ -104,10 +103,9 @@ async def telecom_bills(
     summary="통신-003 통신 거래내역(납입내역) 조회",
     openapi_extra=body_doc("org_code", "mgmt_id", "from_month", "to_month"),
 )
-async def telecom_transactions(
-    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("telecom.mgmt"))
-) -> Response:
+async def telecom_transactions(call: Call = Depends(mydata_call("telecom.mgmt"))) -> Response:
     """통신-003: months with a payment record, newest first; a missed month is ``paid_amt`` 0, no method."""
+    payload = await call.json()
     call.check_org(payload.get("org_code"))
     window = month_window(payload.get("from_month"), payload.get("to_month"), call.api_type)
     asset = await call.asset(payload.get("mgmt_id"), kind="telecom", api_code="TC03")
@@ -125,10 +123,9 @@ async def telecom_transactions(
     summary="통신-004 통신 결제내역 조회",
     openapi_extra=body_doc("org_code", "mgmt_id", "from_date", "to_date", "limit", optional=("next_page",)),
 )
-async def telecom_paid_transactions(
-    payload: dict[str, Any] = Depends(json_body), call: Call = Depends(mydata_call("telecom.mgmt"))
-) -> Response:
+async def telecom_paid_transactions(call: Call = Depends(mydata_call("telecom.mgmt"))) -> Response:
     """통신-004: carrier-billing micro-payments of one contract in the window, newest first."""
+    payload = await call.json()
     call.check_org(payload.get("org_code"))
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type)
     size = limit_of(payload.get("limit"))
