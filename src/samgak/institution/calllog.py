@@ -18,7 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from samgak.institution.errors import ProcessingTimeout
-from samgak.institution.repository import GatewayRepository
+from samgak.institution.repository import add_api_calls
 from samgak.institution.wire import respond
 from samgak.kit.db import Database
 from samgak.kit.timeutil import utcnow
@@ -51,8 +51,7 @@ class CallLog:
         if not rows:
             return
         try:
-            async with self.db.unit_of_work() as session:
-                await GatewayRepository(session).add_api_calls(rows)
+            await add_api_calls(self.db.engine, rows)
         except Exception:  # the log must never take the API down with it
             log.exception("could not write %d call-log rows", len(rows))
 

@@ -8,13 +8,12 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from samgak.institution.models import (
     CLOSED_STATUS,
     CoreAsset,
     CoreCustomer,
-    GwApiCall,
     GwAuthorization,
     GwConsent,
     GwConsentAsset,
@@ -22,7 +21,7 @@ from samgak.institution.models import (
     GwIntegratedTx,
     GwScheduledCall,
 )
-from samgak.kit.rawsql import RawQuery, Reader
+from samgak.kit.rawsql import RawQuery, Reader, execute_many
 
 GRANT = RawQuery(
     """
@@ -48,6 +47,19 @@ GRANT_AND_ASSET = RawQuery(
     WHERE g.access_jti = :jti
     """
 )
+
+
+API_CALL = RawQuery(
+    """
+    INSERT INTO gw_api_call (tran_id, client_org_code, method, api, api_type, status, called_at)
+    VALUES (:tran_id, :client_org_code, :method, :api, :api_type, :status, :called_at)
+    """
+)
+
+
+async def add_api_calls(engine: AsyncEngine, rows: Sequence[dict[str, Any]]) -> None:
+    """The call log's batch insert (append-only, outside any request)."""
+    await execute_many(engine, API_CALL, rows)
 
 
 class AccessRepository:
@@ -175,9 +187,6 @@ class GatewayRepository:
         except IntegrityError:
             return False
         return True
-
-    async def add_api_calls(self, rows: list[dict[str, Any]]) -> None:
-        await self.session.execute(insert(GwApiCall), rows)
 
     async def claim_scheduled_call(self, consent_id: int, api_code: str, asset_key: str, week: str) -> bool:
         """Count a scheduled call; False when this asset and API were already called this week."""

@@ -19,10 +19,12 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 _PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
@@ -80,3 +82,27 @@ class Reader:
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
+
+
+async def execute_many(engine: AsyncEngine, query: RawQuery, rows: Sequence[dict[str, Any]]) -> None:
+    """Write ``rows`` with one driver-level ``executemany`` in its own transaction.
+
+    For append-only logs written in batches: no ORM unit of work, no per-row Python in the
+    SQLAlchemy layer; SQLite receives naive UTC text for aware timestamps (as SQLAlchemy stores them).
+    """
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        if connection.dialect.name == "postgresql":
+            await driver.executemany(query.postgres_sql, [query.arguments(row) for row in rows])
+            return
+        await driver.executemany(
+            query.sqlite_sql, [[_sqlite_value(v) for v in query.arguments(row)] for row in rows]
+        )
+        await driver.commit()
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    return value
