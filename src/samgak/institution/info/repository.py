@@ -63,14 +63,10 @@ class KeysetPage:
         self.by_id = RawQuery(
             f"SELECT {columns}, t.id FROM {table} t WHERE t.asset_id = :asset_id AND {where}{tail}"
         )
-        # The checks run once (a materialized one-row CTE) and the page stays an ordered index range
-        # scan that stops at LIMIT: the scalar subquery makes the asset id a constant for the planner,
-        # and CROSS JOIN keeps SQLite from putting the CTE in the outer loop (and sorting the window).
         self.checked = RawQuery(
-            f"WITH acc AS MATERIALIZED ({_ACCESS}) "
             f"SELECT {columns}, t.id, acc.asset_id, acc.status, acc.detail, acc.balance_amt, acc.modified_at, "
             f"acc.customer_id, acc.consent_id, acc.memo, acc.regno "
-            f"FROM {table} t CROSS JOIN acc WHERE t.asset_id = (SELECT asset_id FROM acc) AND {where}{tail}"
+            f"FROM ({_ACCESS}) acc JOIN {table} t ON t.asset_id = acc.asset_id WHERE {where}{tail}"
         )
 
 
