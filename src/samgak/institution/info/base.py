@@ -34,7 +34,6 @@ from samgak.institution.errors import (
     UnknownAsset,
     UnknownOrg,
 )
-from samgak.institution.info.repository import ACCESS_COLUMNS, KeysetPage
 from samgak.institution.models import BLOCKED_STATUS, CLOSED_STATUS
 from samgak.institution.repository import AccessRepository, GatewayRepository
 from samgak.institution.state import Institution, get_institution
@@ -177,41 +176,6 @@ class Call:
             balance,
             modified,
         )
-
-    async def asset_page(
-        self, asset_key: Any, *, kind: str, api_code: str, page: KeysetPage, params: dict[str, Any]
-    ) -> tuple[Asset, Sequence[Sequence[Any]]]:
-        """The asset and one page of its rows.
-
-        Outside scheduled calls the page comes in one read that also checks the grant, the consent
-        and the asset; when that read finds nothing — an empty page or a refusal — the checks run one
-        by one (:meth:`asset`) to tell which, and the page is read by the asset's id.
-        """
-        if self.api_type != "scheduled" and isinstance(asset_key, str) and asset_key:
-            rows = await self.reader.fetch(
-                page.checked,
-                jti=self.claims.jti,
-                asset_key=asset_key,
-                kind=kind,
-                today=format_date(today_kst()),
-                **params,
-            )
-            if rows:
-                asset_id, status, detail, balance, modified, customer_id, consent_id, memo, regno = rows[0][
-                    -ACCESS_COLUMNS:
-                ]
-                self._grant = Grant(consent_id, customer_id, True, bool(memo), bool(regno))
-                asset = Asset(
-                    asset_id,
-                    kind,
-                    status,
-                    json.loads(detail) if isinstance(detail, str) else detail,
-                    balance,
-                    modified,
-                )
-                return asset, [row[:-ACCESS_COLUMNS] for row in rows]
-        asset = await self.asset(asset_key, kind=kind, api_code=api_code)
-        return asset, await self.reader.fetch(page.by_id, asset_id=asset.id, **params)
 
     async def _write_history(self) -> None:
         async with self.institution.db.unit_of_work() as session:

@@ -24,7 +24,7 @@ from samgak.institution.info.params import (
     search_timestamp_of,
     unchanged,
 )
-from samgak.institution.info.repository import TELECOM_PAID_PAGE, InfoRepository, keyset_params
+from samgak.institution.info.repository import InfoRepository
 from samgak.institution.wire import OK, as_text, body_doc, respond
 from samgak.kit.timeutil import coerce_datetime, format_dtime
 
@@ -130,14 +130,12 @@ async def telecom_paid_transactions(call: Call = Depends(mydata_call("telecom.mg
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type)
     size = limit_of(payload.get("limit"))
     after = keyset_of(payload.get("next_page"))
-    _asset, page = await call.asset_page(
-        payload.get("mgmt_id"),
-        kind="telecom",
-        api_code="TC04",
-        page=TELECOM_PAID_PAGE,
-        params=keyset_params(window, after, size),
+    asset = await call.asset(payload.get("mgmt_id"), kind="telecom", api_code="TC04")
+    rows, cursor = cut(
+        await InfoRepository(call.reader).telecom_paid_page(asset.id, window, after, size),
+        size,
+        lambda r: (r[0], r[5]),
     )
-    rows, cursor = cut(page, size, lambda r: (r[0], r[5]))
     regno = call.merchant_regno
     trans = []
     for dtime, amount, merchant, merchant_regno, title, _id in rows:
