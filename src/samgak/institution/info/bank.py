@@ -6,16 +6,15 @@ MyData standard 4.1/4.2, v1 paths. Deposit accounts answer with ``bank.deposit``
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from samgak.institution.info.base import Call, mydata_call
+from samgak.institution.info.listing import ListedAsset, asset_list
 from samgak.institution.info.paging import cut, with_next_page
 from samgak.institution.info.params import (
-    cursor_of,
     date_window,
     keyset_of,
     limit_of,
@@ -25,7 +24,7 @@ from samgak.institution.info.params import (
 )
 from samgak.institution.info.repository import InfoRepository
 from samgak.institution.wire import OK, as_text, body_doc, respond
-from samgak.kit.timeutil import add_months, coerce_datetime, format_dtime
+from samgak.kit.timeutil import add_months
 
 router = APIRouter(prefix="/v1/bank", tags=["은행 (bank)"])
 
@@ -38,48 +37,32 @@ async def accounts(
     limit: str | None = Query(None),
     call: Call = Depends(mydata_call("bank.list")),
 ) -> Response:
-    call.check_org(org_code)
-    since = search_timestamp_of(search_timestamp)
-    size = limit_of(limit, optional=True)
-    after = cursor_of(next_page) or ("", "")
-    await call.customer()
-    repo = InfoRepository(call.reader)
-    modified, reg_date, consent_at = await repo.list_modified(call.customer_id, call.consent_id)
-    changed_at = max(modified, _stamp(consent_at))
-    body: dict[str, Any] = {**OK, "search_timestamp": now_timestamp(), "reg_date": reg_date}
-    if next_page is None and unchanged(since, changed_at):
-        return respond(
-            {**body, "search_timestamp": since, "account_cnt": "0", "account_list": []}, call.tran_id
-        )
-    rows, cursor = cut(
-        await repo.asset_list(
-            customer_id=call.customer_id,
-            consent_id=call.consent_id,
-            kinds=("deposit", "loan"),
-            after=(after[0], after[1]),
-            limit=size,
-        ),
-        size,
-        lambda r: (r[5], r[2]),
+    return await asset_list(
+        call,
+        org_code=org_code,
+        search_timestamp=search_timestamp,
+        next_page=next_page,
+        limit=limit,
+        kinds=("deposit", "loan"),
+        name="account",
+        item=_account,
+        with_reg_date=True,
     )
-    accounts = []
-    for _id, kind, key, seqno, status, _sort, detail, consented in rows:
-        detail = json.loads(detail) if isinstance(detail, str) else detail
-        item = {
-            "account_num": key,
-            "is_consent": bool(consented),
-            "seqno": seqno,
-            "prod_name": detail["prod_name"],
-            "account_type": detail["account_type"],
-            "account_status": status,
-        }
-        if kind == "deposit":
-            item |= {"is_foreign_deposit": detail["is_foreign_deposit"], "is_minus": detail["is_minus"]}
-        accounts.append(as_text(item))
-    if next_page is not None:
-        body.pop("search_timestamp")
-    body |= {"account_cnt": str(len(accounts)), "account_list": accounts}
-    return respond(with_next_page(body, cursor), call.tran_id)
+
+
+def _account(asset: ListedAsset) -> dict[str, Any]:
+    d = asset.detail
+    item = {
+        "account_num": asset.key,
+        "is_consent": asset.consented,
+        "seqno": asset.seqno,
+        "prod_name": d["prod_name"],
+        "account_type": d["account_type"],
+        "account_status": asset.status,
+    }
+    if asset.kind == "deposit":
+        item |= {"is_foreign_deposit": d["is_foreign_deposit"], "is_minus": d["is_minus"]}
+    return item
 
 
 @router.post(
@@ -305,11 +288,6 @@ async def loan_transactions(call: Call = Depends(mydata_call("bank.loan"))) -> R
         trans.append(as_text(item))
     body = {**OK, "trans_cnt": str(len(trans)), "trans_list": trans}
     return respond(with_next_page(body, cursor), call.tran_id)
-
-
-def _stamp(value: Any) -> str:
-    moment = coerce_datetime(value)
-    return "0" if moment is None else format_dtime(moment)
 
 
 def _next_month(last_date: str, repay_day: str) -> str:

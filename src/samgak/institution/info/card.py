@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from samgak.institution.errors import BadParameter
 from samgak.institution.info.base import Call, mydata_call
+from samgak.institution.info.listing import ListedAsset, asset_list
 from samgak.institution.info.paging import cut, with_next_page
 from samgak.institution.info.params import (
     cursor_of,
@@ -29,7 +30,7 @@ from samgak.institution.info.params import (
 from samgak.institution.info.repository import InfoRepository
 from samgak.institution.wire import OK, as_text, read_str, respond
 from samgak.kit.pagination import encode_cursor
-from samgak.kit.timeutil import coerce_datetime, format_date, format_dtime, today_kst
+from samgak.kit.timeutil import format_date, today_kst
 
 router = APIRouter(prefix="/v1/card", tags=["카드 (card)"])
 
@@ -66,42 +67,28 @@ async def cards(
     call: Call = Depends(mydata_call("card.list")),
 ) -> Response:
     """카드-001: the customer's own cards; ``limit`` defaults to 500 (the 2021 spec has no paging)."""
-    call.check_org(org_code)
-    since = search_timestamp_of(search_timestamp)
-    size = limit_of(limit, optional=True)
-    after = cursor_of(next_page) or ("", "")
-    await call.customer()
-    repo = InfoRepository(call.reader)
-    modified, _reg_date, consent_at = await repo.list_modified(call.customer_id, call.consent_id)
-    changed_at = max(modified, _stamp(consent_at))
-    if next_page is None and unchanged(since, changed_at):
-        return respond({**OK, "search_timestamp": since, "card_cnt": "0", "card_list": []}, call.tran_id)
-    rows, cursor = cut(
-        await repo.asset_list(
-            customer_id=call.customer_id,
-            consent_id=call.consent_id,
-            kinds=("card", "card"),
-            after=(after[0], after[1]),
-            limit=size,
-        ),
-        size,
-        lambda r: (r[5], r[2]),
+    return await asset_list(
+        call,
+        org_code=org_code,
+        search_timestamp=search_timestamp,
+        next_page=next_page,
+        limit=limit,
+        kinds=("card", "card"),
+        name="card",
+        item=_card,
     )
-    card_list = []
-    for _id, _kind, key, _seqno, _status, _sort, detail, consented in rows:
-        d = json.loads(detail) if isinstance(detail, str) else detail
-        item = {
-            "card_id": key,
-            "card_num": d["card_num"],
-            "is_consent": bool(consented),
-            "card_name": d["card_name"],
-            "card_member": d["card_member"],
-            "card_type": d["card_type"],
-        }
-        card_list.append(as_text(item))
-    body: dict[str, Any] = {**OK} if next_page is not None else {**OK, "search_timestamp": now_timestamp()}
-    body |= {"card_cnt": str(len(card_list)), "card_list": card_list}
-    return respond(with_next_page(body, cursor), call.tran_id)
+
+
+def _card(asset: ListedAsset) -> dict[str, Any]:
+    d = asset.detail
+    return {
+        "card_id": asset.key,
+        "card_num": d["card_num"],
+        "is_consent": asset.consented,
+        "card_name": d["card_name"],
+        "card_member": d["card_member"],
+        "card_type": d["card_type"],
+    }
 
 
 @router.get("/cards/{card_id}", summary="카드-002 카드 기본정보 조회")
@@ -333,8 +320,3 @@ def _offset_of(next_page: str | None) -> int:
     if not parts[0].isdigit():
         raise BadParameter("next_page 값이 올바르지 않습니다")
     return int(parts[0])
-
-
-def _stamp(value: Any) -> str:
-    moment = coerce_datetime(value)
-    return "0" if moment is None else format_dtime(moment)

@@ -6,27 +6,22 @@ APIs (POST, ``mgmt_id`` in the body; 통신-002 in its 2022 per-contract shape) 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from samgak.institution.info.base import Call, mydata_call
+from samgak.institution.info.listing import ListedAsset, asset_list
 from samgak.institution.info.paging import cut, with_next_page
 from samgak.institution.info.params import (
-    cursor_of,
     date_window,
     keyset_of,
     limit_of,
     month_window,
-    now_timestamp,
-    search_timestamp_of,
-    unchanged,
 )
 from samgak.institution.info.repository import InfoRepository
 from samgak.institution.wire import OK, as_text, body_doc, respond
-from samgak.kit.timeutil import coerce_datetime, format_dtime
 
 router = APIRouter(prefix="/v1/telecom", tags=["통신 (telecom)"])
 
@@ -40,43 +35,26 @@ async def telecoms(
     call: Call = Depends(mydata_call("telecom.list")),
 ) -> Response:
     """통신-001: the customer's contracts; ``limit`` defaults to 500 (the spec has no paging here)."""
-    call.check_org(org_code)
-    since = search_timestamp_of(search_timestamp)
-    size = limit_of(limit, optional=True)
-    after = cursor_of(next_page) or ("", "")
-    await call.customer()
-    repo = InfoRepository(call.reader)
-    modified, _reg_date, consent_at = await repo.list_modified(call.customer_id, call.consent_id)
-    changed_at = max(modified, _stamp(consent_at))
-    if next_page is None and unchanged(since, changed_at):
-        return respond(
-            {**OK, "search_timestamp": since, "telecom_cnt": "0", "telecom_list": []}, call.tran_id
-        )
-    rows, cursor = cut(
-        await repo.asset_list(
-            customer_id=call.customer_id,
-            consent_id=call.consent_id,
-            kinds=("telecom", "telecom"),
-            after=(after[0], after[1]),
-            limit=size,
-        ),
-        size,
-        lambda r: (r[5], r[2]),
+    return await asset_list(
+        call,
+        org_code=org_code,
+        search_timestamp=search_timestamp,
+        next_page=next_page,
+        limit=limit,
+        kinds=("telecom", "telecom"),
+        name="telecom",
+        item=_contract,
     )
-    telecom_list = []
-    for _id, _kind, key, _seqno, status, _sort, detail, consented in rows:
-        d = json.loads(detail) if isinstance(detail, str) else detail
-        item = {
-            "mgmt_id": key,
-            "is_consent": bool(consented),
-            "telecom_num": d["telecom_num"],
-            "type": d["type"],
-            "status": status,
-        }
-        telecom_list.append(as_text(item))
-    body: dict[str, Any] = {**OK} if next_page is not None else {**OK, "search_timestamp": now_timestamp()}
-    body |= {"telecom_cnt": str(len(telecom_list)), "telecom_list": telecom_list}
-    return respond(with_next_page(body, cursor), call.tran_id)
+
+
+def _contract(asset: ListedAsset) -> dict[str, Any]:
+    return {
+        "mgmt_id": asset.key,
+        "is_consent": asset.consented,
+        "telecom_num": asset.detail["telecom_num"],
+        "type": asset.detail["type"],
+        "status": asset.status,
+    }
 
 
 @router.post(
@@ -146,8 +124,3 @@ async def telecom_paid_transactions(call: Call = Depends(mydata_call("telecom.mg
         trans.append(as_text(item))
     body = {**OK, "trans_cnt": str(len(trans)), "trans_list": trans}
     return respond(with_next_page(body, cursor), call.tran_id)
-
-
-def _stamp(value: Any) -> str:
-    moment = coerce_datetime(value)
-    return "0" if moment is None else format_dtime(moment)
