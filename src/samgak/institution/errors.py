@@ -26,6 +26,8 @@ FastAPI's own validation and 404/405 errors are rendered in the same shapes, nev
 
 from __future__ import annotations
 
+from typing import Any
+
 from samgak.kit.errors import SamgakError
 
 
@@ -62,6 +64,39 @@ RateLimited = _error("RateLimited", 429, "42902", "클라이언트 일시적 요
 SystemFailure = _error("SystemFailure", 500, "50001", "시스템장애")
 ProcessingFailed = _error("ProcessingFailed", 500, "50002", "API 요청 처리 실패")
 ProcessingTimeout = _error("ProcessingTimeout", 500, "50003", "처리시간 초과")
+
+
+def error_responses(*errors: type[MyDataError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=``: each HTTP status with the rsp_codes it may carry, in the standard's shape."""
+    schema = {"type": "object", "properties": {"rsp_code": {"type": "string"}, "rsp_msg": {"type": "string"}}}
+    out: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        entry = out.setdefault(
+            error.status_code, {"description": "", "content": {"application/json": {"schema": schema}}}
+        )
+        line = f"`{error.rsp_code}` {error.rsp_msg}"
+        entry["description"] = f"{entry['description']}; {line}" if entry["description"] else line
+    return out
+
+
+INFO_ERRORS = (
+    BadParameter,
+    MissingHeader,
+    InvalidToken,
+    RevokedToken,
+    ScopeNotGranted,
+    AssetNotConsented,
+    UnknownOrg,
+    AssetInvalidState,
+    UnknownAsset,
+    ClosedAsset,
+    TransmissionLimit,
+    RateLimited,
+    SystemFailure,
+    ProcessingFailed,
+    ProcessingTimeout,
+)
+"""Every error a 정보제공 API may answer (declared on each info router)."""
 
 
 class OAuthError(SamgakError):

@@ -27,11 +27,11 @@ from samgak.institution.errors import (
     InvalidApiCall,
     InvalidToken,
     MissingHeader,
-    MyDataError,
     NoSuchUrl,
     RateLimited,
     RevokedToken,
     ScopeNotGranted,
+    error_responses,
 )
 from samgak.institution.state import Institution, get_institution
 from samgak.institution.wire import OK, body_doc, json_body, respond
@@ -43,19 +43,10 @@ carrier_call = service_call("carrier")
 _AUTH = (BadParameter, MissingHeader, InvalidToken, RevokedToken, ScopeNotGranted)
 
 
-def _responses(*errors: type[MyDataError]) -> dict[int | str, dict[str, Any]]:
-    out: dict[int | str, dict[str, Any]] = {}
-    for error in errors:
-        entry = out.setdefault(error.status_code, {"description": ""})
-        line = f"`{error.rsp_code}` {error.rsp_msg}"
-        entry["description"] = f"{entry['description']}; {line}" if entry["description"] else line
-    return out
-
-
 @router.post(
     "/verifications",
     summary="본인확인 요청 (인증번호 발송)",
-    responses=_responses(*_AUTH, RateLimited),
+    responses=error_responses(*_AUTH, RateLimited),
     openapi_extra=body_doc("name", "birth_date", "phone"),
 )
 async def start(
@@ -78,7 +69,7 @@ async def start(
 @router.post(
     "/verifications/{verification_id}/confirm",
     summary="본인확인 인증번호 확인",
-    responses=_responses(*_AUTH, InvalidApiCall, VerificationLocked, UnknownVerification),
+    responses=error_responses(*_AUTH, InvalidApiCall, VerificationLocked, UnknownVerification),
     openapi_extra=body_doc("code"),
 )
 async def confirm(

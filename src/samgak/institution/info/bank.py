@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from samgak.institution.errors import INFO_ERRORS, error_responses
 from samgak.institution.info.base import Call, mydata_call
 from samgak.institution.info.listing import ListedAsset, asset_list
 from samgak.institution.info.paging import cut, with_next_page
@@ -26,7 +27,7 @@ from samgak.institution.info.repository import InfoRepository
 from samgak.institution.wire import OK, as_text, body_doc, respond
 from samgak.kit.timeutil import add_months
 
-router = APIRouter(prefix="/v1/bank", tags=["은행 (bank)"])
+router = APIRouter(prefix="/v1/bank", tags=["은행 (bank)"], responses=error_responses(*INFO_ERRORS))
 
 
 @router.get("/accounts", summary="은행-001 계좌 목록 조회")

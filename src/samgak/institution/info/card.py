@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from samgak.institution.errors import BadParameter
+from samgak.institution.errors import INFO_ERRORS, BadParameter, error_responses
 from samgak.institution.info.base import Call, mydata_call
 from samgak.institution.info.listing import ListedAsset, asset_list
 from samgak.institution.info.paging import cut, with_next_page
@@ -32,7 +32,7 @@ from samgak.institution.wire import OK, as_text, read_str, respond
 from samgak.kit.pagination import encode_cursor
 from samgak.kit.timeutil import format_date, today_kst
 
-router = APIRouter(prefix="/v1/card", tags=["카드 (card)"])
+router = APIRouter(prefix="/v1/card", tags=["카드 (card)"], responses=error_responses(*INFO_ERRORS))
 
 _BASIC_KEYS = (
     "card_type",

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from samgak.institution.errors import INFO_ERRORS, error_responses
 from samgak.institution.info.base import Call, mydata_call
 from samgak.institution.info.listing import ListedAsset, asset_list
 from samgak.institution.info.paging import cut, with_next_page
@@ -23,7 +24,7 @@ from samgak.institution.info.params import (
 from samgak.institution.info.repository import InfoRepository
 from samgak.institution.wire import OK, as_text, body_doc, respond
 
-router = APIRouter(prefix="/v1/telecom", tags=["통신 (telecom)"])
+router = APIRouter(prefix="/v1/telecom", tags=["통신 (telecom)"], responses=error_responses(*INFO_ERRORS))
 
 
 @router.get("/telecoms", summary="통신-001 통신 계약 목록 조회")

@@ -15,11 +15,11 @@ from samgak.institution.errors import (
     ClosedAsset,
     InvalidToken,
     MissingHeader,
-    MyDataError,
     RateLimited,
     RevokedToken,
     ScopeNotGranted,
     UnknownAsset,
+    error_responses,
 )
 from samgak.institution.transfer.schemas import (
     read_account_num,
@@ -42,16 +42,6 @@ router = APIRouter(prefix="/v2.0", tags=["이체 (transfer)"])
 transfer_call = service_call("transfer")
 
 
-def _responses(*errors: type[MyDataError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=``: each status with the rsp_codes it may carry."""
-    out: dict[int | str, dict[str, Any]] = {}
-    for error in errors:
-        entry = out.setdefault(error.status_code, {"description": ""})
-        line = f"`{error.rsp_code}` {error.rsp_msg}"
-        entry["description"] = f"{entry['description']}; {line}" if entry["description"] else line
-    return out
-
-
 _AUTH = (BadParameter, MissingHeader, InvalidToken, RevokedToken, ScopeNotGranted, RateLimited)
 _POSTING = (
     *_AUTH,
@@ -67,7 +57,7 @@ _POSTING = (
 @router.post(
     "/transfer/withdraw",
     summary="출금이체",
-    responses=_responses(*_POSTING),
+    responses=error_responses(*_POSTING),
     openapi_extra=body_doc(
         "bank_tran_id",
         "account_num",
@@ -89,7 +79,7 @@ async def withdraw(
 @router.post(
     "/transfer/deposit",
     summary="입금이체",
-    responses=_responses(*_POSTING),
+    responses=error_responses(*_POSTING),
     openapi_extra=body_doc(
         "bank_tran_id",
         "recv_account_num",
@@ -108,7 +98,7 @@ async def deposit(
 @router.post(
     "/transfer/result",
     summary="이체결과조회",
-    responses=_responses(*_AUTH, UnknownAsset),
+    responses=error_responses(*_AUTH, UnknownAsset),
     openapi_extra=body_doc("bank_tran_id", "bank_tran_date"),
 )
 async def result(
@@ -123,7 +113,7 @@ async def result(
 @router.get(
     "/account/balance",
     summary="잔액조회",
-    responses=_responses(*_AUTH, AssetNotConsented, UnknownAsset, ClosedAsset),
+    responses=error_responses(*_AUTH, AssetNotConsented, UnknownAsset, ClosedAsset),
 )
 async def balance(
     account_num: str | None = Query(None),
