@@ -3,7 +3,7 @@
 Pages: 은행-004 (deposit transactions, POST) and 카드-008 (domestic card approvals, GET), both with
 a valid token, on SQLite and on PostgreSQL. Baselines served by the same uvicorn process:
 
-(a) ``/bench/raw-deposit`` and ``/bench/raw-card``: the same SQL text (from the repository) on a raw
+(a) ``/bench/raw-deposit`` and ``/bench/raw-card``: the same page SQL (``KeysetPage.by_id``) on a raw
     driver connection — an asyncpg pool of 16, or for SQLite one persistent ``sqlite3`` connection
     queried directly on the event loop (a sub-millisecond indexed read; no thread hop) — encoded with
     orjson: the practical limit of an endpoint that returns this page;
@@ -135,7 +135,9 @@ def bench_app() -> Any:
     async def raw_deposit(request: Request) -> Response:
         body = orjson.loads(await request.body())
         rows = await fetch(
-            "bank", DEPOSIT_TX_PAGE, window_params(int(body["asset_id"]), body["from_date"], body["to_date"])
+            "bank",
+            DEPOSIT_TX_PAGE.by_id,
+            window_params(int(body["asset_id"]), body["from_date"], body["to_date"]),
         )
         currency = body.get("currency_code", "KRW")
         trans = [
@@ -158,7 +160,7 @@ def bench_app() -> Any:
 
     @baseline.get("/raw-card")
     async def raw_card(asset_id: int, from_date: str, to_date: str) -> Response:
-        rows = await fetch("card", CARD_DOMESTIC_PAGE, window_params(asset_id, from_date, to_date))
+        rows = await fetch("card", CARD_DOMESTIC_PAGE.by_id, window_params(asset_id, from_date, to_date))
         approved = []
         for r in rows[:PAGE]:
             item = {

@@ -311,3 +311,24 @@ async def test_malformed_tran_id_is_40001(client: Any, linked: Any) -> None:
         },
     )
     assert (response.status_code, response.json()["rsp_code"]) == (400, "40001")
+
+
+async def test_memo_only_with_its_consent(client: Any, operator: Operator, alliance: Any) -> None:
+    """적요 (trans_memo) is sent only when the customer consented to it (is_consent_trans_memo)."""
+    for memo, start in (("true", 20), ("false", 21)):
+        person, spec = holding(alliance, BANK[0], "deposit", start=start)
+        tokens = await operator.link(BANK[0], BANK[1], person, extra={"trans_memo": memo})
+        response = await client.post(
+            "/inst/woori-bank/v1/bank/accounts/deposit/transactions",
+            json={
+                "org_code": BANK[1],
+                "account_num": spec.asset_key,
+                "from_date": "20220101",
+                "to_date": _today(),
+                "limit": 50,
+            },
+            headers=headers(tokens["access_token"]),
+        )
+        trans = response.json()["trans_list"]
+        assert trans and all(("trans_memo" in t) == (memo == "true") for t in trans)
+        assert all(t["currency_code"] == "KRW" for t in trans)

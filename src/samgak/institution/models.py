@@ -87,6 +87,7 @@ class CoreAsset(Base):
     sort_key: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text)
     balance_amt: Mapped[int | None] = mapped_column(BigInteger)
+    currency_code: Mapped[str | None] = mapped_column(String(3))  # accounts only (은행-002/003/004)
     modified_at: Mapped[str] = mapped_column(String(14))
 
 

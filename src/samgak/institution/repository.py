@@ -39,7 +39,8 @@ GRANT_AND_ASSET = RawQuery(
     SELECT g.revoked_at, g.consent_id, g.customer_id, c.history_ready, co.end_date,
            co.is_consent_trans_memo, co.is_consent_merchant_name_regno,
            a.id, a.kind, a.status, a.customer_id, a.detail, a.balance_amt, a.modified_at,
-           (SELECT 1 FROM gw_consent_asset ca WHERE ca.consent_id = g.consent_id AND ca.asset_id = a.id)
+           (SELECT 1 FROM gw_consent_asset ca WHERE ca.consent_id = g.consent_id AND ca.asset_id = a.id),
+           a.currency_code
     FROM gw_grant g
     JOIN core_customer c ON c.id = g.customer_id
     LEFT JOIN gw_consent co ON co.id = g.consent_id

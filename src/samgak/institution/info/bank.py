@@ -23,7 +23,7 @@ from samgak.institution.info.params import (
     search_timestamp_of,
     unchanged,
 )
-from samgak.institution.info.repository import InfoRepository
+from samgak.institution.info.repository import DEPOSIT_TX_PAGE, LOAN_TX_PAGE, InfoRepository, keyset_params
 from samgak.institution.wire import OK, as_text, body_doc, respond
 from samgak.kit.timeutil import add_months
 
@@ -151,14 +151,15 @@ async def deposit_transactions(call: Call = Depends(mydata_call("bank.deposit"))
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type)
     size = limit_of(payload.get("limit"))
     after = keyset_of(payload.get("next_page"))
-    asset = await call.asset(payload.get("account_num"), kind="deposit", api_code="BA04")
-    rows, cursor = cut(
-        await InfoRepository(call.reader).deposit_page(asset.id, window, after, size),
-        size,
-        lambda r: (r[0], r[7]),
+    currency, page = await call.asset_page(
+        payload.get("account_num"),
+        kind="deposit",
+        api_code="BA04",
+        page=DEPOSIT_TX_PAGE,
+        params=keyset_params(window, after, size),
     )
+    rows, cursor = cut(page, size, lambda r: (r[0], r[7]))
     memo = call.trans_memo
-    currency = asset.detail["currency_code"]
     trans = []
     for dtime, no, ttype, tclass, amount, balance, trans_memo, _id in rows:
         item = {
@@ -263,12 +264,14 @@ async def loan_transactions(call: Call = Depends(mydata_call("bank.loan"))) -> R
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type, scheduled_days=92)
     size = limit_of(payload.get("limit"))
     after = keyset_of(payload.get("next_page"))
-    asset = await call.asset(payload.get("account_num"), kind="loan", api_code="BA23")
-    rows, cursor = cut(
-        await InfoRepository(call.reader).loan_page(asset.id, window, after, size),
-        size,
-        lambda r: (r[0], r[10]),
+    _currency, page = await call.asset_page(
+        payload.get("account_num"),
+        kind="loan",
+        api_code="BA23",
+        page=LOAN_TX_PAGE,
+        params=keyset_params(window, after, size),
     )
+    rows, cursor = cut(page, size, lambda r: (r[0], r[10]))
     trans = []
     for dtime, no, ttype, amount, balance, principal, interest, rate, int_start, int_end, _id in rows:
         item: dict[str, Any] = {

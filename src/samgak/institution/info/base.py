@@ -34,6 +34,7 @@ from samgak.institution.errors import (
     UnknownAsset,
     UnknownOrg,
 )
+from samgak.institution.info.repository import ACCESS_COLUMNS, KeysetPage
 from samgak.institution.models import BLOCKED_STATUS, CLOSED_STATUS
 from samgak.institution.repository import AccessRepository, GatewayRepository
 from samgak.institution.state import Institution, get_institution
@@ -62,6 +63,7 @@ class Asset:
     detail: dict[str, Any]
     balance_amt: int | None
     modified_at: str
+    currency_code: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,7 @@ class Call:
             await self._write_history()
             row = await access.grant_and_asset(self.claims.jti, asset_key)
             assert row is not None
-        asset_id, asset_kind, status, owner, detail, balance, modified, consented = row[7:]
+        asset_id, asset_kind, status, owner, detail, balance, modified, consented, currency = row[7:]
         if asset_id is None or asset_kind != kind or owner != grant.customer_id:
             raise UnknownAsset(f"{asset_key} 자산이 없습니다")
         if not consented:
@@ -175,7 +177,33 @@ class Call:
             json.loads(detail) if isinstance(detail, str) else detail,
             balance,
             modified,
+            currency,
         )
+
+    async def asset_page(
+        self, asset_key: Any, *, kind: str, api_code: str, page: KeysetPage, params: dict[str, Any]
+    ) -> tuple[str | None, Sequence[Sequence[Any]]]:
+        """One page of an asset's rows, and the asset's currency.
+
+        Outside scheduled calls the page comes in one read that also checks the grant, the consent
+        and the asset (:attr:`KeysetPage.checked`); when that read finds nothing — an empty page or a
+        refusal — the checks run one by one (:meth:`asset`) to tell which, and the page is read by id.
+        """
+        if self.api_type != "scheduled" and isinstance(asset_key, str) and asset_key:
+            rows = await self.reader.fetch(
+                page.checked,
+                jti=self.claims.jti,
+                asset_key=asset_key,
+                kind=kind,
+                today=format_date(today_kst()),
+                **params,
+            )
+            if rows:
+                customer_id, consent_id, memo, regno, currency = rows[0][-ACCESS_COLUMNS:]
+                self._grant = Grant(consent_id, customer_id, True, bool(memo), bool(regno))
+                return currency, [row[:-ACCESS_COLUMNS] for row in rows]
+        asset = await self.asset(asset_key, kind=kind, api_code=api_code)
+        return asset.currency_code, await self.reader.fetch(page.by_id, asset_id=asset.id, **params)
 
     async def _write_history(self) -> None:
         async with self.institution.db.unit_of_work() as session:

@@ -27,7 +27,12 @@ from samgak.institution.info.params import (
     search_timestamp_of,
     unchanged,
 )
-from samgak.institution.info.repository import InfoRepository
+from samgak.institution.info.repository import (
+    CARD_DOMESTIC_PAGE,
+    CARD_OVERSEAS_PAGE,
+    InfoRepository,
+    keyset_params,
+)
 from samgak.institution.wire import OK, as_text, read_str, respond
 from samgak.kit.pagination import encode_cursor
 from samgak.kit.timeutil import format_date, today_kst
@@ -259,14 +264,14 @@ async def _approvals(
     window = date_window(from_date, to_date, call.api_type)
     size = limit_of(limit)
     after = keyset_of(next_page)
-    asset = await call.asset(card_id, kind="card", api_code="CD04" if overseas else "CD03")
-    rows, cursor = cut(
-        await InfoRepository(call.reader).card_approval_page(
-            asset.id, window, after, size, overseas=overseas
-        ),
-        size,
-        lambda r: (r[0], r[13]),
+    _currency, page = await call.asset_page(
+        card_id,
+        kind="card",
+        api_code="CD04" if overseas else "CD03",
+        page=CARD_OVERSEAS_PAGE if overseas else CARD_DOMESTIC_PAGE,
+        params=keyset_params(window, after, size),
     )
+    rows, cursor = cut(page, size, lambda r: (r[0], r[13]))
     regno = call.merchant_regno
     approved_list = []
     for (

@@ -30,27 +30,64 @@ LIST_MODIFIED = RawQuery(
     """
 )
 
-DEPOSIT_TX_PAGE = RawQuery(
+ACCESS_COLUMNS = 5  # what KeysetPage.checked adds after a page's own columns
+
+_ACCESS = """
+    SELECT a.id AS asset_id, a.currency_code AS currency_code, g.customer_id AS customer_id,
+           g.consent_id AS consent_id, co.is_consent_trans_memo AS memo, co.is_consent_merchant_name_regno AS regno
+    FROM gw_grant g
+    JOIN core_customer c ON c.id = g.customer_id
+    JOIN gw_consent co ON co.id = g.consent_id
+    JOIN core_asset a ON a.asset_key = :asset_key
+    JOIN gw_consent_asset ca ON ca.consent_id = g.consent_id AND ca.asset_id = a.id
+    WHERE g.access_jti = :jti AND g.revoked_at IS NULL AND c.history_ready AND co.end_date >= :today
+      AND a.kind = :kind AND a.customer_id = g.customer_id AND a.status NOT IN ('98', '99')
+"""
+
+
+class KeysetPage:
+    """A newest-first page of one asset's rows (``limit + 1`` fetched), as two statements:
+
+    * ``by_id`` — the page of an asset already checked;
+    * ``checked`` — the same page together with every check of
+      :class:`~samgak.institution.info.base.Call` (grant live, consent current and covering the asset,
+      asset open and the customer's), so an allowed call costs one read. It returns rows only when all
+      checks pass, each followed by ``ACCESS_COLUMNS`` small columns (customer, consent, the consent's
+      memo and merchant flags, the asset's currency).
+
+    The checks run once (a materialized one-row CTE) and the page stays an ordered index range scan
+    that stops at LIMIT: the scalar subquery makes the asset id a constant for the planner, and
+    ``CROSS JOIN`` keeps SQLite from putting the CTE in the outer loop and sorting the whole window.
     """
-    SELECT trans_dtime, trans_no, trans_type, trans_class, trans_amt, balance_amt, trans_memo, id
-    FROM core_deposit_tx
-    WHERE asset_id = :asset_id AND trans_dtime >= :from_dtime AND trans_dtime <= :to_dtime
-      AND (trans_dtime < :after_dtime OR (trans_dtime = :after_dtime AND id < :after_id))
-    ORDER BY trans_dtime DESC, id DESC
-    LIMIT :limit
-    """
+
+    def __init__(self, table: str, columns: str, where: str, time: str = "trans_dtime") -> None:
+        tail = (
+            f" AND (t.{time} < :after_dtime OR (t.{time} = :after_dtime AND t.id < :after_id))"
+            f" ORDER BY t.{time} DESC, t.id DESC LIMIT :limit"
+        )
+        self.by_id = RawQuery(
+            f"SELECT {columns}, t.id FROM {table} t WHERE t.asset_id = :asset_id AND {where}{tail}"
+        )
+        self.checked = RawQuery(
+            f"WITH acc AS MATERIALIZED ({_ACCESS}) "
+            f"SELECT {columns}, t.id, acc.customer_id, acc.consent_id, acc.memo, acc.regno, acc.currency_code "
+            f"FROM {table} t CROSS JOIN acc WHERE t.asset_id = (SELECT asset_id FROM acc) AND {where}{tail}"
+        )
+
+
+_IN_WINDOW = "t.trans_dtime >= :from_dtime AND t.trans_dtime <= :to_dtime"
+
+DEPOSIT_TX_PAGE = KeysetPage(
+    "core_deposit_tx",
+    "t.trans_dtime, t.trans_no, t.trans_type, t.trans_class, t.trans_amt, t.balance_amt, t.trans_memo",
+    _IN_WINDOW,
 )
 
-LOAN_TX_PAGE = RawQuery(
-    """
-    SELECT trans_dtime, trans_no, trans_type, trans_amt, balance_amt, principal_amt, int_amt, int_rate,
-           int_start_date, int_end_date, id
-    FROM core_loan_tx
-    WHERE asset_id = :asset_id AND trans_dtime >= :from_dtime AND trans_dtime <= :to_dtime
-      AND (trans_dtime < :after_dtime OR (trans_dtime = :after_dtime AND id < :after_id))
-    ORDER BY trans_dtime DESC, id DESC
-    LIMIT :limit
-    """
+LOAN_TX_PAGE = KeysetPage(
+    "core_loan_tx",
+    "t.trans_dtime, t.trans_no, t.trans_type, t.trans_amt, t.balance_amt, t.principal_amt, t.int_amt, t.int_rate, "
+    "t.int_start_date, t.int_end_date",
+    _IN_WINDOW,
 )
 
 NEXT_REPAY = RawQuery(
@@ -94,19 +131,15 @@ CARD_PAYMENTS = RawQuery(
 )
 
 
-def _card_approval_page(country: str) -> RawQuery:
+def _card_approval_page(country: str) -> KeysetPage:
     """카드-008/009 pages: approvals in the window, and cancellations (``trans_dtime``) in it too."""
-    return RawQuery(
-        f"""
-        SELECT approved_dtime, approved_num, status, pay_type, trans_dtime, merchant_name, merchant_regno,
-               approved_amt, modified_amt, total_install_cnt, country_code, currency_code, foreign_amt, id
-        FROM core_card_approval
-        WHERE asset_id = :asset_id AND country_code {country} AND approved_dtime <= :to_dtime
-          AND (approved_dtime >= :from_dtime OR (trans_dtime >= :from_dtime AND trans_dtime <= :to_dtime))
-          AND (approved_dtime < :after_dtime OR (approved_dtime = :after_dtime AND id < :after_id))
-        ORDER BY approved_dtime DESC, id DESC
-        LIMIT :limit
-        """
+    return KeysetPage(
+        "core_card_approval",
+        "t.approved_dtime, t.approved_num, t.status, t.pay_type, t.trans_dtime, t.merchant_name, t.merchant_regno, "
+        "t.approved_amt, t.modified_amt, t.total_install_cnt, t.country_code, t.currency_code, t.foreign_amt",
+        f"t.country_code {country} AND t.approved_dtime <= :to_dtime AND (t.approved_dtime >= :from_dtime "
+        "OR (t.trans_dtime >= :from_dtime AND t.trans_dtime <= :to_dtime))",
+        time="approved_dtime",
     )
 
 
@@ -121,16 +154,22 @@ TELECOM_MONTHS = RawQuery(
     """
 )
 
-TELECOM_PAID_PAGE = RawQuery(
-    """
-    SELECT trans_dtime, trans_amt, merchant_name, merchant_regno, trans_title, id
-    FROM core_telecom_paid
-    WHERE asset_id = :asset_id AND trans_dtime >= :from_dtime AND trans_dtime <= :to_dtime
-      AND (trans_dtime < :after_dtime OR (trans_dtime = :after_dtime AND id < :after_id))
-    ORDER BY trans_dtime DESC, id DESC
-    LIMIT :limit
-    """
+TELECOM_PAID_PAGE = KeysetPage(
+    "core_telecom_paid",
+    "t.trans_dtime, t.trans_amt, t.merchant_name, t.merchant_regno, t.trans_title",
+    _IN_WINDOW,
 )
+
+
+def keyset_params(window: tuple[str, str], after: tuple[str, int], limit: int) -> dict[str, Any]:
+    """The parameters of a :class:`KeysetPage` for a DATE window, a cursor and a page size."""
+    return {
+        "from_dtime": window[0] + "000000",
+        "to_dtime": window[1] + "235959",
+        "after_dtime": after[0],
+        "after_id": after[1],
+        "limit": limit + 1,
+    }
 
 
 class InfoRepository:
@@ -160,32 +199,6 @@ class InfoRepository:
     async def list_modified(self, customer_id: int, consent_id: int | None) -> Sequence[Any]:
         rows = await self.reader.fetch(LIST_MODIFIED, consent_id=consent_id or 0, customer_id=customer_id)
         return rows[0]
-
-    async def deposit_page(
-        self, asset_id: int, window: tuple[str, str], after: tuple[str, int], limit: int
-    ) -> Sequence[Sequence[Any]]:
-        return await self.reader.fetch(
-            DEPOSIT_TX_PAGE,
-            asset_id=asset_id,
-            from_dtime=window[0] + "000000",
-            to_dtime=window[1] + "235959",
-            after_dtime=after[0],
-            after_id=after[1],
-            limit=limit + 1,
-        )
-
-    async def loan_page(
-        self, asset_id: int, window: tuple[str, str], after: tuple[str, int], limit: int
-    ) -> Sequence[Sequence[Any]]:
-        return await self.reader.fetch(
-            LOAN_TX_PAGE,
-            asset_id=asset_id,
-            from_dtime=window[0] + "000000",
-            to_dtime=window[1] + "235959",
-            after_dtime=after[0],
-            after_id=after[1],
-            limit=limit + 1,
-        )
 
     async def last_loan_payment(self, asset_id: int) -> str | None:
         rows = await self.reader.fetch(NEXT_REPAY, asset_id=asset_id)
@@ -218,33 +231,7 @@ class InfoRepository:
     async def card_payments(self, customer_id: int, today: str) -> Sequence[Sequence[Any]]:
         return await self.reader.fetch(CARD_PAYMENTS, customer_id=customer_id, today=today)
 
-    async def card_approval_page(
-        self, asset_id: int, window: tuple[str, str], after: tuple[str, int], limit: int, *, overseas: bool
-    ) -> Sequence[Sequence[Any]]:
-        return await self.reader.fetch(
-            CARD_OVERSEAS_PAGE if overseas else CARD_DOMESTIC_PAGE,
-            asset_id=asset_id,
-            from_dtime=window[0] + "000000",
-            to_dtime=window[1] + "235959",
-            after_dtime=after[0],
-            after_id=after[1],
-            limit=limit + 1,
-        )
-
     async def telecom_months(self, asset_id: int, window: tuple[str, str]) -> Sequence[Sequence[Any]]:
         return await self.reader.fetch(
             TELECOM_MONTHS, asset_id=asset_id, from_month=window[0], to_month=window[1]
-        )
-
-    async def telecom_paid_page(
-        self, asset_id: int, window: tuple[str, str], after: tuple[str, int], limit: int
-    ) -> Sequence[Sequence[Any]]:
-        return await self.reader.fetch(
-            TELECOM_PAID_PAGE,
-            asset_id=asset_id,
-            from_dtime=window[0] + "000000",
-            to_dtime=window[1] + "235959",
-            after_dtime=after[0],
-            after_id=after[1],
-            limit=limit + 1,
         )

@@ -21,7 +21,7 @@ from samgak.institution.info.params import (
     limit_of,
     month_window,
 )
-from samgak.institution.info.repository import InfoRepository
+from samgak.institution.info.repository import TELECOM_PAID_PAGE, InfoRepository, keyset_params
 from samgak.institution.wire import OK, as_text, body_doc, respond
 
 router = APIRouter(prefix="/v1/telecom", tags=["통신 (telecom)"], responses=error_responses(*INFO_ERRORS))
@@ -109,12 +109,14 @@ async def telecom_paid_transactions(call: Call = Depends(mydata_call("telecom.mg
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type)
     size = limit_of(payload.get("limit"))
     after = keyset_of(payload.get("next_page"))
-    asset = await call.asset(payload.get("mgmt_id"), kind="telecom", api_code="TC04")
-    rows, cursor = cut(
-        await InfoRepository(call.reader).telecom_paid_page(asset.id, window, after, size),
-        size,
-        lambda r: (r[0], r[5]),
+    _currency, page = await call.asset_page(
+        payload.get("mgmt_id"),
+        kind="telecom",
+        api_code="TC04",
+        page=TELECOM_PAID_PAGE,
+        params=keyset_params(window, after, size),
     )
+    rows, cursor = cut(page, size, lambda r: (r[0], r[5]))
     regno = call.merchant_regno
     trans = []
     for dtime, amount, merchant, merchant_regno, title, _id in rows:

@@ -143,5 +143,6 @@ def asset_row(asset_id: int, customer_id: int, spec: Any) -> dict[str, Any]:
         "sort_key": spec.sort_key,
         "detail": json.dumps(spec.detail, ensure_ascii=False, sort_keys=True),
         "balance_amt": None,
+        "currency_code": spec.detail.get("currency_code"),
         "modified_at": f"{spec.opened:%Y%m%d}000000",
     }
