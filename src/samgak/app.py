@@ -47,7 +47,7 @@ def create_app(
         async with platform_db.unit_of_work() as session:
             await directory.seed_alliance(session, settings)
             for institution, member_directory in institutions:
-                client_id, secret = await directory.register_support_client(session, institution.org_code)
+                client_id, secret = await directory.reissue_support_client(session, institution.org_code)
                 member_directory.client_id, member_directory.client_secret = client_id, secret
         yield
         for institution, member_directory in institutions:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.directory.models import DirectoryOrg, DirectoryService, DirectorySignerKey, DirectorySupportClient
@@ -70,6 +70,11 @@ class Repository:
 
     async def get_support_client(self, client_id: str) -> DirectorySupportClient | None:
         return await self.session.get(DirectorySupportClient, client_id)
+
+    async def delete_support_clients(self, org_code: str) -> None:
+        await self.session.execute(
+            delete(DirectorySupportClient).where(DirectorySupportClient.org_code == org_code)
+        )
 
     async def get_signer_key(self, kid: str) -> DirectorySignerKey | None:
         return await self.session.get(DirectorySignerKey, kid)

@@ -209,6 +209,12 @@ async def register_support_client(session: AsyncSession, org_code: str) -> tuple
     return client_id, secret
 
 
+async def reissue_support_client(session: AsyncSession, org_code: str) -> tuple[str, str]:
+    """Replace every support-API credential of an org with a new one (a deployable's restart, a leak)."""
+    await Repository.from_session(session).delete_support_clients(org_code)
+    return await register_support_client(session, org_code)
+
+
 async def verify_support_client(session: AsyncSession, client_id: str, client_secret: str) -> str:
     """The org code of a support client whose secret matches; :class:`InvalidClient` otherwise."""
     row = await Repository.from_session(session).get_support_client(client_id)

@@ -100,3 +100,13 @@ def body_doc(*required: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
             },
         }
     }
+
+
+def query_doc(*required: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """OpenAPI ``parameters`` of a route that reads its query with ``Call.arg`` (all strings)."""
+    return {
+        "parameters": [
+            {"name": name, "in": "query", "required": name in required, "schema": {"type": "string"}}
+            for name in (*required, *optional)
+        ]
+    }

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from samgak.institution.errors import INFO_ERRORS, error_responses
-from samgak.institution.info.base import Call, mydata_call
+from samgak.institution.info.base import authorise
 from samgak.institution.info.listing import ListedAsset, asset_list
 from samgak.institution.info.paging import cut, with_next_page
 from samgak.institution.info.params import (
@@ -24,20 +24,23 @@ from samgak.institution.info.params import (
     unchanged,
 )
 from samgak.institution.info.repository import DEPOSIT_TX_PAGE, LOAN_TX_PAGE, InfoRepository, keyset_params
-from samgak.institution.wire import OK, as_text, body_doc, respond
+from samgak.institution.wire import OK, as_text, body_doc, query_doc, respond
 from samgak.kit.timeutil import add_months
 
 router = APIRouter(prefix="/v1/bank", tags=["은행 (bank)"], responses=error_responses(*INFO_ERRORS))
 
 
-@router.get("/accounts", summary="은행-001 계좌 목록 조회")
-async def accounts(
-    org_code: str | None = Query(None),
-    search_timestamp: str | None = Query(None),
-    next_page: str | None = Query(None),
-    limit: str | None = Query(None),
-    call: Call = Depends(mydata_call("bank.list")),
-) -> Response:
+@router.get(
+    "/accounts",
+    summary="은행-001 계좌 목록 조회",
+    openapi_extra=query_doc("org_code", optional=("search_timestamp", "next_page", "limit")),
+)
+async def accounts(request: Request) -> Response:
+    call = await authorise(request, "bank.list")
+    org_code = call.arg("org_code")
+    search_timestamp = call.arg("search_timestamp")
+    next_page = call.arg("next_page")
+    limit = call.arg("limit")
     return await asset_list(
         call,
         org_code=org_code,
@@ -78,7 +81,8 @@ def _account(asset: ListedAsset) -> dict[str, Any]:
         ),
     ),
 )
-async def deposit_basic(call: Call = Depends(mydata_call("bank.deposit"))) -> Response:
+async def deposit_basic(request: Request) -> Response:
+    call = await authorise(request, "bank.deposit")
     payload = await call.json()
     call.check_org(payload.get("org_code"))
     since = search_timestamp_of(payload.get("search_timestamp"))
@@ -112,7 +116,8 @@ async def deposit_basic(call: Call = Depends(mydata_call("bank.deposit"))) -> Re
         ),
     ),
 )
-async def deposit_detail(call: Call = Depends(mydata_call("bank.deposit"))) -> Response:
+async def deposit_detail(request: Request) -> Response:
+    call = await authorise(request, "bank.deposit")
     payload = await call.json()
     call.check_org(payload.get("org_code"))
     search_timestamp_of(payload.get("search_timestamp"))
@@ -145,7 +150,8 @@ async def deposit_detail(call: Call = Depends(mydata_call("bank.deposit"))) -> R
         ),
     ),
 )
-async def deposit_transactions(call: Call = Depends(mydata_call("bank.deposit"))) -> Response:
+async def deposit_transactions(request: Request) -> Response:
+    call = await authorise(request, "bank.deposit")
     payload = await call.json()
     call.check_org(payload.get("org_code"))
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type)
@@ -190,7 +196,8 @@ async def deposit_transactions(call: Call = Depends(mydata_call("bank.deposit"))
         ),
     ),
 )
-async def loan_basic(call: Call = Depends(mydata_call("bank.loan"))) -> Response:
+async def loan_basic(request: Request) -> Response:
+    call = await authorise(request, "bank.loan")
     payload = await call.json()
     call.check_org(payload.get("org_code"))
     since = search_timestamp_of(payload.get("search_timestamp"))
@@ -226,7 +233,8 @@ async def loan_basic(call: Call = Depends(mydata_call("bank.loan"))) -> Response
         ),
     ),
 )
-async def loan_detail(call: Call = Depends(mydata_call("bank.loan"))) -> Response:
+async def loan_detail(request: Request) -> Response:
+    call = await authorise(request, "bank.loan")
     payload = await call.json()
     call.check_org(payload.get("org_code"))
     search_timestamp_of(payload.get("search_timestamp"))
@@ -258,7 +266,8 @@ async def loan_detail(call: Call = Depends(mydata_call("bank.loan"))) -> Respons
         ),
     ),
 )
-async def loan_transactions(call: Call = Depends(mydata_call("bank.loan"))) -> Response:
+async def loan_transactions(request: Request) -> Response:
+    call = await authorise(request, "bank.loan")
     payload = await call.json()
     call.check_org(payload.get("org_code"))
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type, scheduled_days=92)

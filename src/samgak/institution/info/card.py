@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from samgak.institution.errors import INFO_ERRORS, BadParameter, error_responses
-from samgak.institution.info.base import Call, mydata_call
+from samgak.institution.info.base import Call, authorise
 from samgak.institution.info.listing import ListedAsset, asset_list
 from samgak.institution.info.paging import cut, with_next_page
 from samgak.institution.info.params import (
@@ -33,7 +33,7 @@ from samgak.institution.info.repository import (
     InfoRepository,
     keyset_params,
 )
-from samgak.institution.wire import OK, as_text, read_str, respond
+from samgak.institution.wire import OK, as_text, query_doc, read_str, respond
 from samgak.kit.pagination import encode_cursor
 from samgak.kit.timeutil import format_date, today_kst
 
@@ -63,15 +63,18 @@ _BILL_DETAIL_KEYS = (
 )
 
 
-@router.get("/cards", summary="카드-001 카드 목록 조회")
-async def cards(
-    org_code: str | None = Query(None),
-    search_timestamp: str | None = Query(None),
-    next_page: str | None = Query(None),
-    limit: str | None = Query(None),
-    call: Call = Depends(mydata_call("card.list")),
-) -> Response:
+@router.get(
+    "/cards",
+    summary="카드-001 카드 목록 조회",
+    openapi_extra=query_doc("org_code", optional=("search_timestamp", "next_page", "limit")),
+)
+async def cards(request: Request) -> Response:
     """카드-001: the customer's own cards; ``limit`` defaults to 500 (the 2021 spec has no paging)."""
+    call = await authorise(request, "card.list")
+    org_code = call.arg("org_code")
+    search_timestamp = call.arg("search_timestamp")
+    next_page = call.arg("next_page")
+    limit = call.arg("limit")
     return await asset_list(
         call,
         org_code=org_code,
@@ -96,14 +99,16 @@ def _card(asset: ListedAsset) -> dict[str, Any]:
     }
 
 
-@router.get("/cards/{card_id}", summary="카드-002 카드 기본정보 조회")
-async def card_basic(
-    card_id: str,
-    org_code: str | None = Query(None),
-    search_timestamp: str | None = Query(None),
-    call: Call = Depends(mydata_call("card.card")),
-) -> Response:
+@router.get(
+    "/cards/{card_id}",
+    summary="카드-002 카드 기본정보 조회",
+    openapi_extra=query_doc("org_code", optional=("search_timestamp",)),
+)
+async def card_basic(request: Request, card_id: str) -> Response:
     """카드-002: one card's basic information (2022 revision: with ``account_num``)."""
+    call = await authorise(request, "card.card")
+    org_code = call.arg("org_code")
+    search_timestamp = call.arg("search_timestamp")
     call.check_org(org_code)
     since = search_timestamp_of(search_timestamp)
     asset = await call.asset(card_id, kind="card", api_code="CD02")
@@ -113,13 +118,16 @@ async def card_basic(
     return respond({**OK, "search_timestamp": now_timestamp(), **as_text(basic)}, call.tran_id)
 
 
-@router.get("/points", summary="카드-003 포인트 정보 조회")
-async def points(
-    org_code: str | None = Query(None),
-    search_timestamp: str | None = Query(None),
-    call: Call = Depends(mydata_call("card.point")),
-) -> Response:
+@router.get(
+    "/points",
+    summary="카드-003 포인트 정보 조회",
+    openapi_extra=query_doc("org_code", optional=("search_timestamp",)),
+)
+async def points(request: Request) -> Response:
     """카드-003: the customer's point balances (customer level, not per card)."""
+    call = await authorise(request, "card.point")
+    org_code = call.arg("org_code")
+    search_timestamp = call.arg("search_timestamp")
     call.check_org(org_code)
     search_timestamp_of(search_timestamp)
     await call.customer(api_code="CD11", history=True)
@@ -137,16 +145,19 @@ async def points(
     return respond(body, call.tran_id)
 
 
-@router.get("/bills", summary="카드-004 청구 기본정보 조회")
-async def bills(
-    org_code: str | None = Query(None),
-    from_month: str | None = Query(None),
-    to_month: str | None = Query(None),
-    next_page: str | None = Query(None),
-    limit: str | None = Query(None),
-    call: Call = Depends(mydata_call("card.bill")),
-) -> Response:
+@router.get(
+    "/bills",
+    summary="카드-004 청구 기본정보 조회",
+    openapi_extra=query_doc("org_code", "from_month", "to_month", "limit", optional=("next_page",)),
+)
+async def bills(request: Request) -> Response:
     """카드-004: the customer's monthly bills (family cards included), newest ``charge_month`` first."""
+    call = await authorise(request, "card.bill")
+    org_code = call.arg("org_code")
+    from_month = call.arg("from_month")
+    to_month = call.arg("to_month")
+    next_page = call.arg("next_page")
+    limit = call.arg("limit")
     call.check_org(org_code)
     window = month_window(from_month, to_month, call.api_type)
     size = limit_of(limit)
@@ -172,16 +183,19 @@ async def bills(
     return respond(with_next_page(body, cursor), call.tran_id)
 
 
-@router.get("/bills/detail", summary="카드-005 청구 추가정보 조회")
-async def bill_detail(
-    org_code: str | None = Query(None),
-    seqno: str | None = Query(None),
-    charge_month: str | None = Query(None),
-    next_page: str | None = Query(None),
-    limit: str | None = Query(None),
-    call: Call = Depends(mydata_call("card.bill")),
-) -> Response:
+@router.get(
+    "/bills/detail",
+    summary="카드-005 청구 추가정보 조회",
+    openapi_extra=query_doc("org_code", "charge_month", "limit", optional=("seqno", "next_page")),
+)
+async def bill_detail(request: Request) -> Response:
     """카드-005: the items of one month's bill (of one ``seqno`` when given), paged by position."""
+    call = await authorise(request, "card.bill")
+    org_code = call.arg("org_code")
+    seqno = call.arg("seqno")
+    charge_month = call.arg("charge_month")
+    next_page = call.arg("next_page")
+    limit = call.arg("limit")
     call.check_org(org_code)
     month, _ = month_window(read_str(charge_month, "charge_month"), charge_month, call.api_type)
     size = limit_of(limit)
@@ -203,13 +217,16 @@ async def bill_detail(
     return respond(with_next_page(body, cursor), call.tran_id)
 
 
-@router.get("/payments", summary="카드-006 결제정보 조회")
-async def payments(
-    org_code: str | None = Query(None),
-    search_timestamp: str | None = Query(None),
-    call: Call = Depends(mydata_call("card.bill")),
-) -> Response:
+@router.get(
+    "/payments",
+    summary="카드-006 결제정보 조회",
+    openapi_extra=query_doc("org_code", optional=("search_timestamp",)),
+)
+async def payments(request: Request) -> Response:
     """카드-006: what is still to be paid — the bills whose payment day is today (KST) or later."""
+    call = await authorise(request, "card.bill")
+    org_code = call.arg("org_code")
+    search_timestamp = call.arg("search_timestamp")
     call.check_org(org_code)
     search_timestamp_of(search_timestamp)
     await call.customer(api_code="CD23", history=True)
@@ -221,31 +238,35 @@ async def payments(
     return respond(body, call.tran_id)
 
 
-@router.get("/cards/{card_id}/approval-domestic", summary="카드-008 국내 승인내역 조회")
-async def approval_domestic(
-    card_id: str,
-    org_code: str | None = Query(None),
-    from_date: str | None = Query(None),
-    to_date: str | None = Query(None),
-    next_page: str | None = Query(None),
-    limit: str | None = Query(None),
-    call: Call = Depends(mydata_call("card.card")),
-) -> Response:
+@router.get(
+    "/cards/{card_id}/approval-domestic",
+    summary="카드-008 국내 승인내역 조회",
+    openapi_extra=query_doc("org_code", "from_date", "to_date", "limit", optional=("next_page",)),
+)
+async def approval_domestic(request: Request, card_id: str) -> Response:
     """카드-008: domestic approvals approved — or cancelled/corrected — in the window, newest first."""
+    call = await authorise(request, "card.card")
+    org_code = call.arg("org_code")
+    from_date = call.arg("from_date")
+    to_date = call.arg("to_date")
+    next_page = call.arg("next_page")
+    limit = call.arg("limit")
     return await _approvals(call, card_id, org_code, from_date, to_date, next_page, limit, overseas=False)
 
 
-@router.get("/cards/{card_id}/approval-overseas", summary="카드-009 해외 승인내역 조회")
-async def approval_overseas(
-    card_id: str,
-    org_code: str | None = Query(None),
-    from_date: str | None = Query(None),
-    to_date: str | None = Query(None),
-    next_page: str | None = Query(None),
-    limit: str | None = Query(None),
-    call: Call = Depends(mydata_call("card.card")),
-) -> Response:
+@router.get(
+    "/cards/{card_id}/approval-overseas",
+    summary="카드-009 해외 승인내역 조회",
+    openapi_extra=query_doc("org_code", "from_date", "to_date", "limit", optional=("next_page",)),
+)
+async def approval_overseas(request: Request, card_id: str) -> Response:
     """카드-009: overseas approvals as 카드-008, with the foreign amount and its won value (``krw_amt``)."""
+    call = await authorise(request, "card.card")
+    org_code = call.arg("org_code")
+    from_date = call.arg("from_date")
+    to_date = call.arg("to_date")
+    next_page = call.arg("next_page")
+    limit = call.arg("limit")
     return await _approvals(call, card_id, org_code, from_date, to_date, next_page, limit, overseas=True)
 
 

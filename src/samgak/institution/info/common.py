@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from samgak.institution.errors import UnknownOrg
-from samgak.institution.info.base import Call, mydata_call, tran_id_of, unit_of_work
+from samgak.institution.info.base import authorise, tran_id_of, unit_of_work
 from samgak.institution.repository import GatewayRepository
 from samgak.institution.state import Institution, get_institution
-from samgak.institution.wire import OK, as_text, respond
+from samgak.institution.wire import OK, as_text, query_doc, respond
 
 API_VERSION = "1"
 
@@ -41,10 +41,10 @@ def common_router(industry: str) -> APIRouter:
         }
         return respond(body, tran_id)
 
-    @router.get("/consents", summary="공통-002 전송요구 내역 조회")
-    async def consents(
-        org_code: str | None = Query(None), call: Call = Depends(mydata_call(f"{industry}.list"))
-    ) -> Response:
+    @router.get("/consents", summary="공통-002 전송요구 내역 조회", openapi_extra=query_doc("org_code"))
+    async def consents(request: Request) -> Response:
+        call = await authorise(request, f"{industry}.list")
+        org_code = call.arg("org_code")
         call.check_org(org_code)
         grant = await call.customer()
         consent = None

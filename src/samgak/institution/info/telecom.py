@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from samgak.institution.errors import INFO_ERRORS, error_responses
-from samgak.institution.info.base import Call, mydata_call
+from samgak.institution.info.base import authorise
 from samgak.institution.info.listing import ListedAsset, asset_list
 from samgak.institution.info.paging import cut, with_next_page
 from samgak.institution.info.params import (
@@ -22,20 +22,23 @@ from samgak.institution.info.params import (
     month_window,
 )
 from samgak.institution.info.repository import TELECOM_PAID_PAGE, InfoRepository, keyset_params
-from samgak.institution.wire import OK, as_text, body_doc, respond
+from samgak.institution.wire import OK, as_text, body_doc, query_doc, respond
 
 router = APIRouter(prefix="/v1/telecom", tags=["통신 (telecom)"], responses=error_responses(*INFO_ERRORS))
 
 
-@router.get("/telecoms", summary="통신-001 통신 계약 목록 조회")
-async def telecoms(
-    org_code: str | None = Query(None),
-    search_timestamp: str | None = Query(None),
-    next_page: str | None = Query(None),
-    limit: str | None = Query(None),
-    call: Call = Depends(mydata_call("telecom.list")),
-) -> Response:
+@router.get(
+    "/telecoms",
+    summary="통신-001 통신 계약 목록 조회",
+    openapi_extra=query_doc("org_code", optional=("search_timestamp", "next_page", "limit")),
+)
+async def telecoms(request: Request) -> Response:
     """통신-001: the customer's contracts; ``limit`` defaults to 500 (the spec has no paging here)."""
+    call = await authorise(request, "telecom.list")
+    org_code = call.arg("org_code")
+    search_timestamp = call.arg("search_timestamp")
+    next_page = call.arg("next_page")
+    limit = call.arg("limit")
     return await asset_list(
         call,
         org_code=org_code,
@@ -63,8 +66,9 @@ def _contract(asset: ListedAsset) -> dict[str, Any]:
     summary="통신-002 청구 정보 조회",
     openapi_extra=body_doc("org_code", "mgmt_id", "from_month", "to_month"),
 )
-async def telecom_bills(call: Call = Depends(mydata_call("telecom.mgmt"))) -> Response:
+async def telecom_bills(request: Request) -> Response:
     """통신-002 (2022 revision): one contract's monthly bills in the window, newest month first."""
+    call = await authorise(request, "telecom.mgmt")
     payload = await call.json()
     call.check_org(payload.get("org_code"))
     window = month_window(payload.get("from_month"), payload.get("to_month"), call.api_type)
@@ -82,8 +86,9 @@ async def telecom_bills(call: Call = Depends(mydata_call("telecom.mgmt"))) -> Re
     summary="통신-003 통신 거래내역(납입내역) 조회",
     openapi_extra=body_doc("org_code", "mgmt_id", "from_month", "to_month"),
 )
-async def telecom_transactions(call: Call = Depends(mydata_call("telecom.mgmt"))) -> Response:
+async def telecom_transactions(request: Request) -> Response:
     """통신-003: months with a payment record, newest first; a missed month is ``paid_amt`` 0, no method."""
+    call = await authorise(request, "telecom.mgmt")
     payload = await call.json()
     call.check_org(payload.get("org_code"))
     window = month_window(payload.get("from_month"), payload.get("to_month"), call.api_type)
@@ -102,8 +107,9 @@ async def telecom_transactions(call: Call = Depends(mydata_call("telecom.mgmt"))
     summary="통신-004 통신 결제내역 조회",
     openapi_extra=body_doc("org_code", "mgmt_id", "from_date", "to_date", "limit", optional=("next_page",)),
 )
-async def telecom_paid_transactions(call: Call = Depends(mydata_call("telecom.mgmt"))) -> Response:
+async def telecom_paid_transactions(request: Request) -> Response:
     """통신-004: carrier-billing micro-payments of one contract in the window, newest first."""
+    call = await authorise(request, "telecom.mgmt")
     payload = await call.json()
     call.check_org(payload.get("org_code"))
     window = date_window(payload.get("from_date"), payload.get("to_date"), call.api_type)
