@@ -144,9 +144,9 @@ def create_institution_app(institution: Institution) -> FastAPI:
     )
     app.state.institution = institution
     install_error_handlers(app)
-    app.include_router(individual.router)
+    app.include_router(INFO_ROUTERS[member.industry])  # first: routes are matched in order, these are hot
     app.include_router(common_router(member.industry))
-    app.include_router(INFO_ROUTERS[member.industry])
+    app.include_router(individual.router)
     for router in SERVICE_ROUTERS.get(member.industry, ()):
         app.include_router(router)
     app.add_middleware(

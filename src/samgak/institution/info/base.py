@@ -189,11 +189,17 @@ class Call:
     ) -> tuple[str | None, Sequence[Sequence[Any]]]:
         """One page of an asset's rows, and the asset's currency.
 
-        Outside scheduled calls the page comes in one read that also checks the grant, the consent
-        and the asset (:attr:`KeysetPage.checked`); when that read finds nothing — an empty page or a
-        refusal — the checks run one by one (:meth:`asset`) to tell which, and the page is read by id.
+        Where statements are round trips (PostgreSQL) and outside scheduled calls, the page comes in
+        one read that also checks the grant, the consent and the asset (:attr:`KeysetPage.checked`);
+        when that read finds nothing — an empty page or a refusal — the checks run one by one
+        (:meth:`asset`) to tell which, and the page is read by id, as it always is on SQLite.
         """
-        if self.api_type != "scheduled" and isinstance(asset_key, str) and asset_key:
+        if (
+            self.reader.statements_are_round_trips
+            and self.api_type != "scheduled"
+            and isinstance(asset_key, str)
+            and asset_key
+        ):
             rows = await self.reader.fetch(
                 page.checked,
                 jti=self.claims.jti,
