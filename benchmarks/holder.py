@@ -245,6 +245,7 @@ class Backend:
         else:
             sub = folder / f"sqlite{label}"
             sub.mkdir(parents=True, exist_ok=True)
+            self.sqlite_dir = sub
             self.platform_url = f"sqlite+aiosqlite:///{sub}/platform.db"
             self.member_url = f"sqlite+aiosqlite:///{sub}/institution-{{slug}}.db"
 
@@ -274,6 +275,26 @@ class Backend:
             "SAMGAK_INSTITUTION__RATE_LIMIT_PER_SECOND": "1000000",
             "SAMGAK_INSTITUTION__RATE_LIMIT_BURST": "1000000",
         }
+
+    def settle(self) -> None:
+        """Let the databases settle before timing: fresh statistics, no checkpoint pending."""
+        if self.kind == "postgres":
+            import psycopg
+
+            admin = _pg_admin()
+            for database in self.created:
+                with psycopg.connect(
+                    admin.rsplit("dbname=", 1)[0] + f"dbname={database}", autocommit=True
+                ) as conn:
+                    conn.execute("VACUUM ANALYZE")
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute("CHECKPOINT")
+        else:
+            for database in self.sqlite_dir.glob("*.db"):
+                with sqlite3.connect(database) as conn:
+                    conn.execute("ANALYZE")
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        time.sleep(2)
 
     def migrate_and_seed(self, customers: int) -> float:
         """Migrate, then seed ``customers``; the seed's customers per second."""
@@ -545,15 +566,15 @@ async def _run_httpx(base: str, target: Target, seconds: float) -> dict[str, flo
     }
 
 
-def measure(base: str, target: Target, seconds: float, runs: int, folder: Path) -> dict[str, float]:
-    results = []
-    for _ in range(runs):
-        if shutil.which("wrk"):
-            results.append(run_wrk(base, target, seconds, folder))
-        else:
-            results.append(asyncio.run(_run_httpx(base, target, seconds)))
+def measure_once(base: str, target: Target, seconds: float, folder: Path) -> dict[str, float]:
+    if shutil.which("wrk"):
+        return run_wrk(base, target, seconds, folder)
+    return asyncio.run(_run_httpx(base, target, seconds))
+
+
+def median_run(results: list[dict[str, float]]) -> dict[str, Any]:
     median = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
-    return median | {"runs_rps": [round(r["rps"], 1) for r in results]}  # type: ignore[dict-item]
+    return median | {"runs_rps": [round(r["rps"], 1) for r in results]}
 
 
 # --------------------------------------------------------------------------- one database
@@ -695,35 +716,40 @@ def bench_database(kind: str, folder: Path, seconds: float, runs: int) -> dict[s
                 a["approved_num"] for a in pages["card"]["approved_list"]
             ], "raw card page differs"
         figures: dict[str, Any] = {"seed_customers_per_s": round(seed_rate, 1)}
+        backend.settle()
         profile_with = os.environ.get("SAMGAK_BENCH_PYSPY")  # path to py-spy: profile the real pages
-        for name, target in targets.items():
-            spy = None
-            if profile_with and name in ("deposit", "card"):
-                out = Path(tempfile.gettempdir()) / f"samgak-profile-{kind}-{name}.txt"
-                spy = subprocess.Popen(
-                    [
-                        profile_with,
-                        "record",
-                        "-d",
-                        str(int(seconds)),
-                        "-r",
-                        "200",
-                        "-f",
-                        "raw",
-                        "-o",
-                        str(out),
-                        "-p",
-                        str(server.pid),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            result = measure(base, target, seconds, runs, folder)
-            if spy is not None:
-                spy.wait(30)
-                print(f"[{kind}] profile of {name}: {out}", flush=True)
-            print(f"[{kind}] {name}: {result}", flush=True)
-            figures[name] = result
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+        # Runs are interleaved (real, baseline, real, …) so drift on the machine hits both sides alike.
+        for run in range(runs):
+            for name, target in targets.items():
+                spy = None
+                if profile_with and run == 0 and name in ("deposit", "card"):
+                    out = Path(tempfile.gettempdir()) / f"samgak-profile-{kind}-{name}.txt"
+                    spy = subprocess.Popen(
+                        [
+                            profile_with,
+                            "record",
+                            "-d",
+                            str(int(seconds)),
+                            "-r",
+                            "200",
+                            "-f",
+                            "raw",
+                            "-o",
+                            str(out),
+                            "-p",
+                            str(server.pid),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                results[name].append(measure_once(base, target, seconds, folder))
+                if spy is not None:
+                    spy.wait(30)
+                    print(f"[{kind}] profile of {name}: {out}", flush=True)
+        for name, measured in results.items():
+            figures[name] = median_run(measured)
+            print(f"[{kind}] {name}: {figures[name]}", flush=True)
         return figures
     finally:
         if server is not None:

@@ -22,6 +22,7 @@ from samgak.directory import (
     get_session,
     register_service,
     register_support_client,
+    reissue_support_client,
     rotate_service_secret,
     verify_support_client,
 )
@@ -97,6 +98,17 @@ async def test_verify_support_client(seeded: Database, support_client: tuple[str
         assert await verify_support_client(session, client_id, secret) == "SAMGAKMD01"
         with pytest.raises(InvalidClient):
             await verify_support_client(session, client_id, secret + "x")
+
+
+async def test_reissued_support_credentials_replace_the_old(seeded: Database, support_client: tuple[str, str]) -> None:
+    """A restarted deployable gets new credentials; the previous ones stop working."""
+    old_id, old_secret = support_client
+    async with seeded.unit_of_work() as session:
+        new_id, new_secret = await reissue_support_client(session, "SAMGAKMD01")
+    async with seeded.read_sessions() as session:
+        assert await verify_support_client(session, new_id, new_secret) == "SAMGAKMD01"
+        with pytest.raises(InvalidClient):
+            await verify_support_client(session, old_id, old_secret)
 
 
 def _forged(settings: Settings, **claims: object) -> str:
