@@ -26,14 +26,12 @@ demo: $(STAMP) ## seed a small synthetic alliance and serve everything on http:/
 seed: $(STAMP) ## seed N customers (make seed N=100000)
 	$(BIN)/samgak seed --customers $(or $(N),300)
 
-test: $(STAMP) ## lint, import contracts and the whole test suite (PostgreSQL half runs when SAMGAK_TEST_DATABASE_URL is set)
-	$(BIN)/ruff check src tests
-	$(BIN)/lint-imports
+test: lint ## the static checks, then every test (the PostgreSQL half runs when SAMGAK_TEST_DATABASE_URL is set)
 	$(BIN)/pytest -q
 
 lint: $(STAMP) ## ruff (lint + format check), mypy, import-linter
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src/samgak
 	$(BIN)/lint-imports
 

@@ -100,7 +100,9 @@ async def test_verify_support_client(seeded: Database, support_client: tuple[str
             await verify_support_client(session, client_id, secret + "x")
 
 
-async def test_reissued_support_credentials_replace_the_old(seeded: Database, support_client: tuple[str, str]) -> None:
+async def test_reissued_support_credentials_replace_the_old(
+    seeded: Database, support_client: tuple[str, str]
+) -> None:
     """A restarted deployable gets new credentials; the previous ones stop working."""
     old_id, old_secret = support_client
     async with seeded.unit_of_work() as session:
