@@ -74,6 +74,32 @@ def create_app(
     return app
 
 
+def create_member_app(settings: Settings, slug: str, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """One member's deployable on its own, as production runs it: its database, and the directory
+    reached over HTTP with the member's own 지원-001 credentials (``institution.portal_client_*``)."""
+    member = settings.member(slug)
+    client = new_client(directory_url(settings), transport=transport)
+    member_directory = HttpDirectory(
+        client,
+        org_code=member.org_code,
+        client_id=settings.institution.portal_client_id,
+        client_secret=settings.institution.portal_client_secret.get_secret_value(),
+    )
+    institution = build_institution(settings, member, directory=member_directory)
+    app = create_institution_app(institution)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await institution.call_log.close()
+        await institution.reader.close()
+        await client.aclose()
+        await institution.db.dispose()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
 def migrations_path(name: str) -> Path:
     """Where the Alembic environment ``platform`` or ``institution`` lives."""
     return Path(__file__).parent / "migrations" / name

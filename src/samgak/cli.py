@@ -121,5 +121,45 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
+@app.command("serve-member")
+def serve_member(slug: str, host: str = "127.0.0.1", port: int = 8001) -> None:
+    """Serve one member's deployable alone (production shape), e.g. ``samgak serve-member kt``.
+
+    Needs the directory (``SAMGAK_INSTITUTION__DIRECTORY_URL``) and the member's 지원-001 credentials
+    (``SAMGAK_INSTITUTION__PORTAL_CLIENT_ID`` / ``..._SECRET``, from ``samgak issue-portal-credentials``).
+    """
+    import uvicorn
+
+    from samgak.app import create_member_app
+
+    console.print(f"[bold green]{slug}[/] on http://{host}:{port}")
+    uvicorn.run(create_member_app(get_settings(), slug), host=host, port=port, log_level="warning")
+
+
+@app.command("issue-portal-credentials")
+def issue_portal_credentials(slug: str) -> None:
+    """New 지원-001 credentials for a member deployable (replaces its previous ones); shown once."""
+    import asyncio
+
+    from samgak import directory
+    from samgak.kit.db import Database
+
+    settings = get_settings()
+    member = settings.member(slug)
+
+    async def issue() -> tuple[str, str]:
+        database = Database(settings.database_url)
+        try:
+            async with database.unit_of_work() as session:
+                await directory.seed_alliance(session, settings)
+                return await directory.reissue_support_client(session, member.org_code)
+        finally:
+            await database.dispose()
+
+    client_id, secret = asyncio.run(issue())
+    console.print(f"SAMGAK_INSTITUTION__PORTAL_CLIENT_ID={client_id}")
+    console.print(f"SAMGAK_INSTITUTION__PORTAL_CLIENT_SECRET={secret}")
+
+
 if __name__ == "__main__":
     app()

@@ -94,6 +94,8 @@ class InstitutionSettings(BaseModel):
     rate_limit_per_second: float = 2000.0
     rate_limit_burst: float = 4000.0
     directory_url: str | None = None  # the portal's 지원 API base; public_base_url + "/portal" when unset
+    portal_client_id: str = ""  # a member deployable's own 지원-001 credentials (serve-member)
+    portal_client_secret: SecretStr = SecretStr("")
 
 
 class CoreSettings(BaseModel):
