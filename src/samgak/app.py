@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from samgak import directory, web
+from samgak import directory, identity, web
 from samgak.config import Settings, get_settings
 from samgak.institution.app import build_institution, create_institution_app
 from samgak.institution.directory_client import HttpDirectory
@@ -68,13 +68,16 @@ def create_app(
     app.state.institutions = [institution for institution, _ in institutions]
     app.add_exception_handler(directory.DirectoryError, directory.directory_error_handler)
     app.include_router(directory.router)
+    app.include_router(identity.router)
     app.include_router(web.router)
     for institution, _ in institutions:
         app.mount(f"/inst/{institution.member.slug}", create_institution_app(institution))
     return app
 
 
-def create_member_app(settings: Settings, slug: str, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+def create_member_app(
+    settings: Settings, slug: str, *, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
     """One member's deployable on its own, as production runs it: its database, and the directory
     reached over HTTP with the member's own 지원-001 credentials (``institution.portal_client_*``)."""
     member = settings.member(slug)

@@ -22,6 +22,8 @@ from rich.table import Table
 from samgak.config import get_settings
 
 app = typer.Typer(help="삼각 samgak — the alliance platform.", no_args_is_help=True)
+keys = typer.Typer(help="The identity provider's signing keys.", no_args_is_help=True)
+app.add_typer(keys, name="keys")
 console = Console()
 DEMO_CUSTOMERS_FILE = Path("var/demo-customers.json")
 
@@ -119,6 +121,32 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
         f"[bold green]samgak[/] on http://{host}:{port}  (members under /inst/…, docs at /inst/<slug>/docs)"
     )
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@keys.command("rotate")
+def rotate_keys() -> None:
+    """Make a new signing key current; the previous one stays published for the overlap."""
+    import asyncio
+
+    from samgak import identity
+    from samgak.kit.db import Database
+
+    settings = get_settings()
+
+    async def rotate() -> tuple[str, int]:
+        database = Database(settings.database_url)
+        try:
+            async with database.unit_of_work() as session:
+                kid = await identity.rotate_signing_key(
+                    session, identity.key_sealer(settings), overlap=identity.key_overlap(settings)
+                )
+                published = len((await identity.public_jwks(session))["keys"])
+            return kid, published
+        finally:
+            await database.dispose()
+
+    kid, published = asyncio.run(rotate())
+    console.print(f"signing key [bold]{kid}[/] is current; {published} key(s) published in /oidc/jwks")
 
 
 @app.command("serve-member")

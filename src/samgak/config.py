@@ -79,6 +79,12 @@ class DirectorySettings(BaseModel):
     support_token_ttl_days: int = 365
 
 
+class IdentitySettings(BaseModel):
+    """The alliance identity provider (joint authentication)."""
+
+    key_overlap_hours: int = Field(default=24, ge=0)  # a rotated key stays published this long
+
+
 class InstitutionSettings(BaseModel):
     """The data-holder deployable (one per member)."""
 
@@ -115,6 +121,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("samgak-dev-only-secret-change-me")
     members: list[MemberSettings] = Field(default_factory=lambda: list(DEFAULT_MEMBERS))
     directory: DirectorySettings = DirectorySettings()
+    identity: IdentitySettings = IdentitySettings()
     institution: InstitutionSettings = InstitutionSettings()
     core: CoreSettings = CoreSettings()
 

@@ -7,9 +7,10 @@ from alembic import context
 from sqlalchemy import MetaData, engine_from_config, pool
 
 from samgak.directory.models import Base as DirectoryBase
+from samgak.identity.models import Base as IdentityBase
 
 config = context.config
-target_metadata: list[MetaData] = [DirectoryBase.metadata]
+target_metadata: list[MetaData] = [DirectoryBase.metadata, IdentityBase.metadata]
 
 
 def run_migrations_online() -> None:

@@ -1,0 +1,23 @@
+"""HTTP face of the identity provider (grows with issue #3: discovery, PAR, authorize, token…)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import JSONResponse
+
+from samgak.identity.service import public_jwks
+from samgak.kit.db import ReadSession
+
+router = APIRouter(prefix="/oidc", tags=["identity"])
+
+
+async def _read_session(request: Request) -> Any:
+    async with request.app.state.platform_db.read_sessions() as session:
+        yield session
+
+
+@router.get("/jwks", summary="JWK Set (RFC 7517) of the provider's signing keys")
+async def jwks(session: ReadSession = Depends(_read_session)) -> JSONResponse:
+    return JSONResponse(await public_jwks(session), headers={"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,45 @@
+"""All SQL of the identity module."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from samgak.identity.models import IdentitySigningKey
+
+
+class IdentityRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_key(self, key: IdentitySigningKey) -> None:
+        self.session.add(key)
+        await self.session.flush()
+
+    async def signing_key(self) -> IdentitySigningKey | None:
+        """The newest key that still signs."""
+        stmt = (
+            select(IdentitySigningKey)
+            .where(IdentitySigningKey.retired_at.is_(None))
+            .order_by(IdentitySigningKey.created_at.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(stmt)
+
+    async def published_keys(self, now: datetime) -> Sequence[IdentitySigningKey]:
+        stmt = (
+            select(IdentitySigningKey)
+            .where(or_(IdentitySigningKey.expires_at.is_(None), IdentitySigningKey.expires_at > now))
+            .order_by(IdentitySigningKey.created_at.desc())
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def retire_signing_keys(self, now: datetime, expires_at: datetime) -> None:
+        await self.session.execute(
+            update(IdentitySigningKey)
+            .where(IdentitySigningKey.retired_at.is_(None))
+            .values(retired_at=now, expires_at=expires_at)
+        )
