@@ -66,7 +66,9 @@ def create_app(
     app.state.settings = settings
     app.state.platform_db = platform_db
     app.state.institutions = [institution for institution, _ in institutions]
+    app.state.identity = identity.build_provider(settings)
     app.add_exception_handler(directory.DirectoryError, directory.directory_error_handler)
+    app.add_exception_handler(identity.IdentityError, identity.identity_error_handler)
     app.include_router(directory.router)
     app.include_router(identity.router)
     app.include_router(web.router)

@@ -91,6 +91,20 @@ class DirectoryService(Base):
     __table_args__ = (UniqueConstraint("org_code", "service_name"),)
 
 
+class DirectoryRelyingParty(Base):
+    """A relying party of the alliance identity provider: a member's app, the MyData or payment
+    service. It authenticates with ``private_key_jwt`` against the public keys kept here."""
+
+    __tablename__ = "directory_relying_party"
+    client_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    org_code: Mapped[str] = mapped_column(ForeignKey("directory_org.org_code"))
+    name: Mapped[str] = mapped_column(String(100))
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    jwks: Mapped[str] = mapped_column(Text)  # public JWK Set (JSON)
+    scope: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class DirectorySupportClient(Base):
     """An org's credentials for calling the portal's 지원 APIs (지원-001)."""
 

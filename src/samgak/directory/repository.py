@@ -8,7 +8,13 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from samgak.directory.models import DirectoryOrg, DirectoryService, DirectorySignerKey, DirectorySupportClient
+from samgak.directory.models import (
+    DirectoryOrg,
+    DirectoryRelyingParty,
+    DirectoryService,
+    DirectorySignerKey,
+    DirectorySupportClient,
+)
 
 
 class Repository:
@@ -20,7 +26,12 @@ class Repository:
         return cls(session)
 
     async def add(
-        self, row: DirectoryOrg | DirectoryService | DirectorySupportClient | DirectorySignerKey
+        self,
+        row: DirectoryOrg
+        | DirectoryService
+        | DirectorySupportClient
+        | DirectorySignerKey
+        | DirectoryRelyingParty,
     ) -> None:
         self.session.add(row)
         await self.session.flush()
@@ -75,6 +86,9 @@ class Repository:
         await self.session.execute(
             delete(DirectorySupportClient).where(DirectorySupportClient.org_code == org_code)
         )
+
+    async def get_relying_party(self, client_id: str) -> DirectoryRelyingParty | None:
+        return await self.session.get(DirectoryRelyingParty, client_id)
 
     async def get_signer_key(self, kid: str) -> DirectorySignerKey | None:
         return await self.session.get(DirectorySignerKey, kid)

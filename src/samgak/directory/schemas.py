@@ -10,6 +10,7 @@ import itertools
 import re
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -347,3 +348,35 @@ class MgmtSignerKey(_Rsp):
             jwk=key.jwk,
             status=key.status,
         )
+
+
+class RelyingPartyCreate(BaseModel):
+    """A relying party of the identity provider (FAPI 2.0: confidential, ``private_key_jwt``)."""
+
+    org_code: str = Field(pattern=r"^[0-9A-Za-z]{10}$")
+    name: str = Field(min_length=1, max_length=100)
+    redirect_uris: list[str] = Field(min_length=1, max_length=10)
+    jwks: dict[str, Any]
+    scope: str = Field(default="openid", max_length=1000)
+
+    @field_validator("redirect_uris")
+    @classmethod
+    def _redirects(cls, values: list[str]) -> list[str]:
+        """https only, except a native app's loopback (FAPI 2.0 §5.3.2.2-8, RFC 8252 §7.3); no fragment."""
+        for value in values:
+            parts = urlsplit(value)
+            loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+            if (parts.scheme != "https" and not loopback) or parts.fragment or not parts.hostname:
+                raise ValueError(f"not an acceptable redirect URI: {value!r}")
+        return values
+
+
+class RelyingParty(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str
+    org_code: str
+    name: str
+    redirect_uris: list[str]
+    jwks: dict[str, Any]
+    scope: str

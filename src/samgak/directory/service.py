@@ -6,6 +6,7 @@ dependency, the CLI command or the job runner owns the unit of work.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -30,13 +31,21 @@ from samgak.directory.errors import (
     ServiceNotFound,
     SignerKeyNotFound,
 )
-from samgak.directory.models import DirectoryOrg, DirectoryService, DirectorySignerKey, DirectorySupportClient
+from samgak.directory.models import (
+    DirectoryOrg,
+    DirectoryRelyingParty,
+    DirectoryService,
+    DirectorySignerKey,
+    DirectorySupportClient,
+)
 from samgak.directory.repository import Repository
 from samgak.directory.schemas import (
     Org,
     OrgChanges,
     OrgCreate,
     PublicOrg,
+    RelyingParty,
+    RelyingPartyCreate,
     Service,
     ServiceChanges,
     ServiceCreate,
@@ -167,6 +176,64 @@ async def register_service(session: AsyncSession, data: ServiceCreate) -> tuple[
     )
     await repo.add(row)
     return Service.model_validate(row), secret
+
+
+async def register_relying_party(session: AsyncSession, data: RelyingPartyCreate) -> RelyingParty:
+    """Register a relying party of the identity provider with its public keys (no shared secret)."""
+    repo = Repository.from_session(session)
+    await _live_org(repo, data.org_code)
+    keys = data.jwks.get("keys")
+    if not isinstance(keys, list) or not keys:
+        raise InvalidParameter("jwks must be a JWK Set with at least one key")
+    public = {"keys": [_public_client_jwk(k) for k in keys]}
+    row = DirectoryRelyingParty(
+        client_id=f"rp_{uuid.uuid4().hex}",
+        org_code=data.org_code,
+        name=data.name,
+        redirect_uris=data.redirect_uris,
+        jwks=json.dumps(public, sort_keys=True),
+        scope=data.scope,
+        created_at=utcnow(),
+    )
+    await repo.add(row)
+    return _relying_party(row)
+
+
+async def get_relying_party(session: AsyncSession, client_id: str) -> RelyingParty | None:
+    row = await Repository.from_session(session).get_relying_party(client_id)
+    return None if row is None else _relying_party(row)
+
+
+def _relying_party(row: DirectoryRelyingParty) -> RelyingParty:
+    return RelyingParty(
+        client_id=row.client_id,
+        org_code=row.org_code,
+        name=row.name,
+        redirect_uris=list(row.redirect_uris),
+        jwks=json.loads(row.jwks),
+        scope=row.scope,
+    )
+
+
+def _public_client_jwk(jwk: Any) -> dict[str, Any]:
+    """A client's signing key: EC P-256, Ed25519 or RSA ≥ 2048 bits (FAPI 2.0 §5.4), public part only."""
+    if not isinstance(jwk, dict):
+        raise InvalidParameter("each key must be a JWK object")
+    if jwk.get("kty") == "RSA":
+        if any(member in jwk for member in ("d", "p", "q")):
+            raise InvalidParameter("jwk must not carry a private key")
+        try:
+            key = JWKRegistry.import_key(jwk)
+        except (JoseError, ValueError, TypeError) as exc:
+            raise InvalidParameter("jwk is not a valid key") from exc
+        if len(base64.urlsafe_b64decode(str(jwk["n"]) + "==")) * 8 < 2048:
+            raise InvalidParameter("RSA keys must have at least 2048 bits")
+        public = dict(key.as_dict(private=False))
+    else:
+        public = _public_jwk(jwk)
+    if "kid" in jwk:
+        public["kid"] = str(jwk["kid"])
+    return public
 
 
 async def rotate_service_secret(session: AsyncSession, client_id: str) -> tuple[Service, str]:

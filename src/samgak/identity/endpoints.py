@@ -7,10 +7,23 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse
 
+from samgak.identity import par
+from samgak.identity.errors import IdentityError, UseDPoPNonce
 from samgak.identity.service import public_jwks
 from samgak.kit.db import ReadSession
 
 router = APIRouter(prefix="/oidc", tags=["identity"])
+
+
+async def identity_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """OAuth errors in RFC 6749 §5.2 shape; ``use_dpop_nonce`` carries the nonce to use (RFC 9449 §8)."""
+    assert isinstance(exc, IdentityError)
+    headers = {"Cache-Control": "no-store"}
+    if isinstance(exc, UseDPoPNonce):
+        headers["DPoP-Nonce"] = exc.nonce
+    return JSONResponse(
+        {"error": exc.code, "error_description": exc.message}, exc.status_code, headers=headers
+    )
 
 
 async def _read_session(request: Request) -> Any:
@@ -21,3 +34,6 @@ async def _read_session(request: Request) -> Any:
 @router.get("/jwks", summary="JWK Set (RFC 7517) of the provider's signing keys")
 async def jwks(session: ReadSession = Depends(_read_session)) -> JSONResponse:
     return JSONResponse(await public_jwks(session), headers={"Cache-Control": "public, max-age=300"})
+
+
+router.include_router(par.router)

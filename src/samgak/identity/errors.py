@@ -3,7 +3,10 @@
 ::
 
     SamgakError
-    └── IdentityError                 RFC 6749 §5.2 ``error``/``error_description``
+    └── IdentityError                 RFC 6749 §5.2 ``error``/``error_description`` (``invalid_request``)
+        ├── InvalidClient             ``invalid_client`` (401)
+        ├── UnsupportedResponseType   ``unsupported_response_type``
+        ├── InvalidScope              ``invalid_scope``
         └── InvalidDPoPProof          RFC 9449 §7.1 ``invalid_dpop_proof`` (400)
             └── UseDPoPNonce          RFC 9449 §8 ``use_dpop_nonce`` (400, with a fresh ``DPoP-Nonce``)
 """
@@ -30,3 +33,18 @@ class UseDPoPNonce(InvalidDPoPProof):
     def __init__(self, message: str, nonce: str) -> None:
         super().__init__(message)
         self.nonce = nonce
+
+
+class InvalidClient(IdentityError):
+    """RFC 6749 §5.2 ``invalid_client`` (401)."""
+
+    status_code = 401
+    code = "invalid_client"
+
+
+class UnsupportedResponseType(IdentityError):
+    code = "unsupported_response_type"
+
+
+class InvalidScope(IdentityError):
+    code = "invalid_scope"

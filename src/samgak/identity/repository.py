@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from samgak.identity.models import IdentitySigningKey
+from samgak.identity.models import IdentityParRequest, IdentitySigningKey
 
 
 class IdentityRepository:
@@ -43,3 +43,10 @@ class IdentityRepository:
             .where(IdentitySigningKey.retired_at.is_(None))
             .values(retired_at=now, expires_at=expires_at)
         )
+
+    async def add_par_request(self, request: IdentityParRequest) -> None:
+        self.session.add(request)
+        await self.session.flush()
+
+    async def par_request(self, reference: str) -> IdentityParRequest | None:
+        return await self.session.get(IdentityParRequest, reference)
