@@ -49,7 +49,18 @@ def create_app(
             for institution, member_directory in institutions:
                 client_id, secret = await directory.reissue_support_client(session, institution.org_code)
                 member_directory.client_id, member_directory.client_secret = client_id, secret
+            carrier_client_id, carrier_secret = await directory.issue_service_credentials(
+                session,
+                directory.ServiceCreate(
+                    org_code=directory.OPERATOR_ORG_CODE,
+                    service_name=identity.CARRIER_SERVICE_NAME,
+                    redirect_uris=[f"{settings.public_base_url}/id/start"],
+                    scope="carrier",
+                ),
+            )
+            provider.carrier.client_id, provider.carrier.client_secret = carrier_client_id, carrier_secret
         yield
+        await provider.carrier.client.aclose()
         for institution, member_directory in institutions:
             await institution.call_log.close()
             await institution.reader.close()
@@ -66,11 +77,13 @@ def create_app(
     app.state.settings = settings
     app.state.platform_db = platform_db
     app.state.institutions = [institution for institution, _ in institutions]
-    app.state.identity = identity.build_provider(settings)
+    provider = identity.build_provider(settings, transport=transport)
+    app.state.identity = provider
     app.add_exception_handler(directory.DirectoryError, directory.directory_error_handler)
     app.add_exception_handler(identity.IdentityError, identity.identity_error_handler)
     app.include_router(directory.router)
     app.include_router(identity.router)
+    app.include_router(identity.pages_router)
     app.include_router(web.router)
     for institution, _ in institutions:
         app.mount(f"/inst/{institution.member.slug}", create_institution_app(institution))

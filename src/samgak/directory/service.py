@@ -178,6 +178,18 @@ async def register_service(session: AsyncSession, data: ServiceCreate) -> tuple[
     return Service.model_validate(row), secret
 
 
+async def issue_service_credentials(session: AsyncSession, data: ServiceCreate) -> tuple[str, str]:
+    """Credentials for a platform service (registered on first use, its secret rotated after):
+    ``(client_id, secret)``. A deployable calls this at start-up; the previous secret stops working."""
+    repo = Repository.from_session(session)
+    existing = await repo.get_service_by_name(data.org_code, data.service_name)
+    if existing is None:
+        service, secret = await register_service(session, data)
+        return service.client_id, secret
+    service, secret = await rotate_service_secret(session, existing.client_id)
+    return service.client_id, secret
+
+
 async def register_relying_party(session: AsyncSession, data: RelyingPartyCreate) -> RelyingParty:
     """Register a relying party of the identity provider with its public keys (no shared secret)."""
     repo = Repository.from_session(session)

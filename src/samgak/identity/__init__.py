@@ -8,10 +8,12 @@ proof check that every DPoP-protected endpoint shares.
 from samgak.identity.dpop import DPoPProof, ReplayCache, access_token_hash, target_uri, verify_proof
 from samgak.identity.endpoints import identity_error_handler, router
 from samgak.identity.errors import IdentityError, InvalidClient, InvalidDPoPProof, UseDPoPNonce
-from samgak.identity.provider import Provider, build_provider
+from samgak.identity.pages import router as pages_router
+from samgak.identity.provider import CARRIER_SERVICE_NAME, Provider, build_provider
 from samgak.identity.service import key_overlap, key_sealer, public_jwks, rotate_signing_key, signing_key
 
 __all__ = [
+    "CARRIER_SERVICE_NAME",
     "DPoPProof",
     "IdentityError",
     "InvalidClient",
@@ -24,6 +26,7 @@ __all__ = [
     "identity_error_handler",
     "key_overlap",
     "key_sealer",
+    "pages_router",
     "public_jwks",
     "rotate_signing_key",
     "router",

@@ -43,3 +43,45 @@ class IdentityParRequest(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityAccount(Base):
+    """One person's alliance identity, proven through the carrier (CI sealed, found by digest)."""
+
+    __tablename__ = "identity_account"
+    subject: Mapped[str] = mapped_column(String(43), primary_key=True)  # the OIDC ``sub``
+    ci_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    ci_sealed: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(40))
+    birth_date: Mapped[str] = mapped_column(String(8))
+    phone_sealed: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    proven_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityProofing(Base):
+    """A carrier check in progress: the carrier's verification id and who was claimed."""
+
+    __tablename__ = "identity_proofing"
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    verification_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(40))
+    birth_date: Mapped[str] = mapped_column(String(8))
+    phone_sealed: Mapped[str] = mapped_column(String(120))
+    next_url: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdentitySession(Base):
+    """A signed-in browser: the cookie holds a secret whose digest is the key here."""
+
+    __tablename__ = "identity_session"
+    id_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(43), index=True)
+    acr: Mapped[str] = mapped_column(String(60))
+    amr: Mapped[str] = mapped_column(String(60))  # space-separated RFC 8176 values
+    auth_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -3,25 +3,58 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
+import httpx
 from starlette.requests import Request
 
 from samgak.config import Settings
+from samgak.identity.accounts import Keys
+from samgak.identity.carrier_client import CarrierClient
 from samgak.identity.dpop import ReplayCache
+from samgak.kit.crypto import Sealer, derive_key
+from samgak.kit.http import new_client
+
+CARRIER_SERVICE_NAME = "삼각 통합인증"
 
 
 @dataclass
 class Provider:
     issuer: str
+    carrier: CarrierClient
+    carrier_base_url: str
+    keys: Keys
+    show_demo_phone: bool
     replay: ReplayCache = field(default_factory=ReplayCache)
 
     def url(self, path: str) -> str:
         return f"{self.issuer}{path}"
 
+    def demo_phone_page(self, phone: str) -> str | None:
+        """Where the demo shows the carrier's text messages (never in production)."""
+        if not self.show_demo_phone:
+            return None
+        return f"{self.carrier_base_url}/v1/carrier/demo/phone?{urlencode({'phone': phone})}"
 
-def build_provider(settings: Settings) -> Provider:
-    """The issuer is the platform's public base URL plus ``/oidc`` (FAPI 2.0: one exact string)."""
-    return Provider(issuer=f"{settings.public_base_url}/oidc")
+
+def build_provider(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> Provider:
+    """The issuer is the platform's public base URL plus ``/oidc`` (FAPI 2.0: one exact string). The
+    carrier is the alliance's telecom member; the provider's credentials there are set at startup."""
+    carrier = next(m for m in settings.members if m.industry == "telecom")
+    base = settings.institution_base_url(carrier)
+    master = settings.secret_key.get_secret_value()
+    return Provider(
+        issuer=f"{settings.public_base_url}/oidc",
+        carrier=CarrierClient(
+            new_client(base, transport=transport), org_code=carrier.org_code, client_id="", client_secret=""
+        ),
+        carrier_base_url=base,
+        keys=Keys(
+            sealer=Sealer(derive_key(master, "identity/personal-data")),
+            digest_key=derive_key(master, "identity/ci"),
+        ),
+        show_demo_phone=settings.env != "prod",
+    )
 
 
 def get_provider(request: Request) -> Provider:

@@ -8,7 +8,13 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from samgak.identity.models import IdentityParRequest, IdentitySigningKey
+from samgak.identity.models import (
+    IdentityAccount,
+    IdentityParRequest,
+    IdentityProofing,
+    IdentitySession,
+    IdentitySigningKey,
+)
 
 
 class IdentityRepository:
@@ -50,3 +56,40 @@ class IdentityRepository:
 
     async def par_request(self, reference: str) -> IdentityParRequest | None:
         return await self.session.get(IdentityParRequest, reference)
+
+    async def add(self, row: IdentityAccount | IdentityProofing | IdentitySession) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def proofing(self, proofing_id: str) -> IdentityProofing | None:
+        return await self.session.get(IdentityProofing, proofing_id)
+
+    async def account(self, subject: str) -> IdentityAccount | None:
+        return await self.session.get(IdentityAccount, subject)
+
+    async def account_by_ci(self, ci_digest: str) -> IdentityAccount | None:
+        return await self.session.scalar(
+            select(IdentityAccount).where(IdentityAccount.ci_digest == ci_digest)
+        )
+
+    async def browser_session(self, id_digest: str) -> IdentitySession | None:
+        return await self.session.get(IdentitySession, id_digest)
+
+    async def sessions_of(self, subject: str, now: datetime) -> Sequence[IdentitySession]:
+        stmt = (
+            select(IdentitySession)
+            .where(
+                IdentitySession.subject == subject,
+                IdentitySession.revoked_at.is_(None),
+                IdentitySession.expires_at > now,
+            )
+            .order_by(IdentitySession.auth_time.desc())
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def revoke_sessions(self, subject: str, now: datetime) -> None:
+        await self.session.execute(
+            update(IdentitySession)
+            .where(IdentitySession.subject == subject, IdentitySession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )

@@ -64,6 +64,7 @@ class HttpDirectory:
         self._token: tuple[str, float] | None = None
         self._services: dict[str, RegisteredService] = {}
         self._services_at = 0.0
+        self._misses: dict[str, float] = {}
 
     def _tran_id(self) -> str:
         return (self.org_code + "S" + uuid.uuid4().hex[:14]).upper()
@@ -113,9 +114,16 @@ class HttpDirectory:
         self._services, self._services_at = services, time.monotonic()
 
     async def service(self, client_id: str) -> RegisteredService | None:
-        stale = time.monotonic() - self._services_at > self.ttl
-        unknown_may_refresh = client_id not in self._services and time.monotonic() - self._services_at > 5
-        if stale or unknown_may_refresh:
+        """The registered service; an id not yet known refreshes the list, at most once per 5 s per id
+        (a service registered a moment ago is found at once, a flood of made-up ids is not a flood)."""
+        now = time.monotonic()
+        stale = now - self._services_at > self.ttl
+        unknown = client_id not in self._services and now - self._misses.get(client_id, 0.0) > 5
+        if stale or unknown:
+            if unknown:
+                if len(self._misses) > 10_000:
+                    self._misses.clear()
+                self._misses[client_id] = now
             await self._refresh_services()
         return self._services.get(client_id)
 

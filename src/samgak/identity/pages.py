@@ -1,0 +1,202 @@
+"""Sign-up and sign-in by carrier proofing, the account page, sign-out everywhere (Korean pages).
+
+Checklist items handled here: RFC-OR (``next`` only as a same-site path), RFC-CJ (no framing),
+RFC-REF (``Referrer-Policy: no-referrer``), SP-AZ-10 (303 after a POST, never 307), and no
+account enumeration (the carrier answers alike for anyone; the code page never says whether the
+person exists).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import RedirectResponse, Response
+
+from samgak.identity import accounts
+from samgak.identity.carrier_client import CarrierRefused, CarrierUnavailable
+from samgak.identity.provider import Provider, get_provider
+from samgak.identity.repository import IdentityRepository
+from samgak.kit.timeutil import KST, utcnow
+
+router = APIRouter(prefix="/id", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+COOKIE = "samgak_session"
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+async def _unit_of_work(request: Request) -> Any:
+    async with request.app.state.platform_db.unit_of_work() as session:
+        yield session
+
+
+def safe_next(value: str | None) -> str:
+    """A same-site path to return to; anything else goes to the account page (RFC 9700 §4.11)."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")) and "\\" not in value:
+        return value
+    return "/id/account"
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    return templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=SECURITY_HEADERS
+    )
+
+
+@router.get("/start")
+async def start_page(request: Request, next: str | None = None) -> Response:
+    return _page(request, "start.html", {"next": safe_next(next), "error": None})
+
+
+@router.post("/start")
+async def start(
+    request: Request,
+    name: str = Form(""),
+    birth_date: str = Form(""),
+    phone: str = Form(""),
+    next: str = Form("/id/account"),
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+) -> Response:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    birth = "".join(ch for ch in birth_date if ch.isdigit())
+    context = {"next": safe_next(next), "name": name, "birth_date": birth, "phone": digits}
+    if not name.strip() or len(birth) != 8 or not digits.startswith("01") or not 10 <= len(digits) <= 11:
+        return _page(
+            request, "start.html", context | {"error": "이름, 생년월일 8자리, 휴대폰 번호를 확인하세요"}, 400
+        )
+    try:
+        proofing_id = await accounts.start_proofing(
+            session,
+            provider.carrier,
+            provider.keys,
+            name=name.strip(),
+            birth_date=birth,
+            phone=digits,
+            next_url=safe_next(next),
+        )
+    except CarrierRefused as refused:
+        return _page(
+            request, "start.html", context | {"error": str(refused)}, 429 if not refused.retry else 400
+        )
+    except CarrierUnavailable:
+        return _page(
+            request,
+            "start.html",
+            context | {"error": "통신사 본인확인을 잠시 이용할 수 없습니다. 잠시 후 다시 시도하세요"},
+            503,
+        )
+    return RedirectResponse(f"/id/verify/{proofing_id}", status_code=303)
+
+
+@router.get("/verify/{proofing_id}")
+async def verify_page(
+    request: Request,
+    proofing_id: str,
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+) -> Response:
+    proofing = await accounts.pending_proofing(session, proofing_id)
+    if proofing is None:
+        return RedirectResponse("/id/start", status_code=303)
+    phone_page = provider.demo_phone_page(provider.keys.sealer.open(proofing.phone_sealed))
+    return _page(
+        request, "verify.html", {"proofing_id": proofing_id, "phone_page": phone_page, "error": None}
+    )
+
+
+@router.post("/verify/{proofing_id}")
+async def verify(
+    request: Request,
+    proofing_id: str,
+    code: str = Form(""),
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+) -> Response:
+    proofing = await accounts.pending_proofing(session, proofing_id)
+    if proofing is None:
+        return RedirectResponse("/id/start", status_code=303)
+    try:
+        account = await accounts.finish_proofing(
+            session, provider.carrier, provider.keys, proofing, code.strip()
+        )
+    except CarrierRefused as refused:
+        if not refused.retry:
+            proofing.used_at = utcnow()
+            return _page(request, "start.html", {"next": proofing.next_url, "error": str(refused)}, 403)
+        phone_page = provider.demo_phone_page(provider.keys.sealer.open(proofing.phone_sealed))
+        return _page(
+            request,
+            "verify.html",
+            {"proofing_id": proofing_id, "phone_page": phone_page, "error": str(refused)},
+            400,
+        )
+    except CarrierUnavailable:
+        return _page(
+            request,
+            "verify.html",
+            {
+                "proofing_id": proofing_id,
+                "phone_page": None,
+                "error": "통신사 본인확인을 잠시 이용할 수 없습니다",
+            },
+            503,
+        )
+    secret = await accounts.open_session(session, account, acr=accounts.CARRIER_ACR, amr="sms")
+    response = RedirectResponse(proofing.next_url, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=provider.issuer.startswith("https"),
+        max_age=int(accounts.SESSION_TTL.total_seconds()),
+        path="/",
+    )
+    return response
+
+
+@router.get("/account")
+async def account_page(
+    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+) -> Response:
+    current = await accounts.signed_in(session, request.cookies.get(COOKIE))
+    if current is None:
+        return RedirectResponse("/id/start?next=/id/account", status_code=303)
+    account, browser = current
+    provider: Provider = request.app.state.identity
+    phone = provider.keys.sealer.open(account.phone_sealed)
+    sessions = await IdentityRepository(session).sessions_of(account.subject, utcnow())
+    return _page(
+        request,
+        "account.html",
+        {
+            "account": account,
+            "phone": f"{phone[:3]}-****-{phone[-4:]}",
+            "proven_at": f"{account.proven_at.astimezone(KST):%Y-%m-%d}",
+            "sessions": [
+                {"auth_time": s.auth_time.astimezone(KST), "current": s.id_digest == browser.id_digest}
+                for s in sessions
+            ],
+        },
+    )
+
+
+@router.post("/signout")
+async def sign_out(
+    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+) -> Response:
+    current = await accounts.signed_in(session, request.cookies.get(COOKIE))
+    if current is not None:
+        await accounts.sign_out_everywhere(session, current[0].subject)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
