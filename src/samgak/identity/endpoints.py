@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse
 
-from samgak.identity import par
+from samgak.identity import authorize, par, token
+from samgak.identity.dpop import ALGORITHMS
 from samgak.identity.errors import IdentityError, UseDPoPNonce
 from samgak.identity.service import public_jwks
 from samgak.kit.db import ReadSession
@@ -21,6 +22,8 @@ async def identity_error_handler(_request: Request, exc: Exception) -> JSONRespo
     headers = {"Cache-Control": "no-store"}
     if isinstance(exc, UseDPoPNonce):
         headers["DPoP-Nonce"] = exc.nonce
+    if exc.status_code == 401 and exc.code == "invalid_token":  # RFC 9449 §7.1
+        headers["WWW-Authenticate"] = f'DPoP error="invalid_token", algs="{" ".join(ALGORITHMS)}"'
     return JSONResponse(
         {"error": exc.code, "error_description": exc.message}, exc.status_code, headers=headers
     )
@@ -36,4 +39,5 @@ async def jwks(session: ReadSession = Depends(_read_session)) -> JSONResponse:
     return JSONResponse(await public_jwks(session), headers={"Cache-Control": "public, max-age=300"})
 
 
-router.include_router(par.router)
+for part in (par, authorize, token):
+    router.include_router(part.router)

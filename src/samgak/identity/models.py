@@ -85,3 +85,37 @@ class IdentitySession(Base):
     auth_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityGrant(Base):
+    """What a person granted one relying party (scopes, how they authenticated); its refresh token.
+
+    Revoking the grant ends its refresh token and every access token issued under it (resource
+    servers check the grant on each call)."""
+
+    __tablename__ = "identity_grant"
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(50), index=True)
+    subject: Mapped[str] = mapped_column(String(43), index=True)
+    scope: Mapped[str] = mapped_column(String(500))
+    acr: Mapped[str] = mapped_column(String(60))
+    amr: Mapped[str] = mapped_column(String(60))
+    auth_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    refresh_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityAuthorizationCode(Base):
+    """An authorization code: ≤ 60 s, single use, bound to its client, PKCE challenge and DPoP key."""
+
+    __tablename__ = "identity_authorization_code"
+    code_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(String(43))
+    client_id: Mapped[str] = mapped_column(String(50))
+    redirect_uri: Mapped[str] = mapped_column(String(300))
+    code_challenge: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str | None] = mapped_column(String(255))
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -12,6 +12,7 @@ from samgak.config import Settings
 from samgak.identity.accounts import Keys
 from samgak.identity.carrier_client import CarrierClient
 from samgak.identity.dpop import ReplayCache
+from samgak.identity.service import key_sealer
 from samgak.kit.crypto import Sealer, derive_key
 from samgak.kit.http import new_client
 
@@ -24,6 +25,7 @@ class Provider:
     carrier: CarrierClient
     carrier_base_url: str
     keys: Keys
+    signing_sealer: Sealer
     show_demo_phone: bool
     replay: ReplayCache = field(default_factory=ReplayCache)
 
@@ -53,6 +55,7 @@ def build_provider(settings: Settings, *, transport: httpx.AsyncBaseTransport | 
             sealer=Sealer(derive_key(master, "identity/personal-data")),
             digest_key=derive_key(master, "identity/ci"),
         ),
+        signing_sealer=key_sealer(settings),
         show_demo_phone=settings.env != "prod",
     )
 

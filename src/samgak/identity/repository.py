@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.identity.models import (
     IdentityAccount,
+    IdentityAuthorizationCode,
+    IdentityGrant,
     IdentityParRequest,
     IdentityProofing,
     IdentitySession,
@@ -57,7 +59,10 @@ class IdentityRepository:
     async def par_request(self, reference: str) -> IdentityParRequest | None:
         return await self.session.get(IdentityParRequest, reference)
 
-    async def add(self, row: IdentityAccount | IdentityProofing | IdentitySession) -> None:
+    async def add(
+        self,
+        row: IdentityAccount | IdentityProofing | IdentitySession | IdentityGrant | IdentityAuthorizationCode,
+    ) -> None:
         self.session.add(row)
         await self.session.flush()
 
@@ -91,5 +96,42 @@ class IdentityRepository:
         await self.session.execute(
             update(IdentitySession)
             .where(IdentitySession.subject == subject, IdentitySession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def use_par_request(self, reference: str, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(IdentityParRequest)
+            .where(IdentityParRequest.id == reference, IdentityParRequest.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def authorization_code(self, code_digest: str) -> IdentityAuthorizationCode | None:
+        return await self.session.get(IdentityAuthorizationCode, code_digest)
+
+    async def use_authorization_code(self, code_digest: str, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(IdentityAuthorizationCode)
+            .where(
+                IdentityAuthorizationCode.code_digest == code_digest,
+                IdentityAuthorizationCode.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def grant(self, grant_id: str) -> IdentityGrant | None:
+        return await self.session.get(IdentityGrant, grant_id)
+
+    async def grant_by_refresh(self, refresh_digest: str) -> IdentityGrant | None:
+        return await self.session.scalar(
+            select(IdentityGrant).where(IdentityGrant.refresh_digest == refresh_digest)
+        )
+
+    async def revoke_grant(self, grant_id: str, now: datetime) -> None:
+        await self.session.execute(
+            update(IdentityGrant)
+            .where(IdentityGrant.id == grant_id, IdentityGrant.revoked_at.is_(None))
             .values(revoked_at=now)
         )

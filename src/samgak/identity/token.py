@@ -1,0 +1,232 @@
+"""The token endpoint (RFC 6749 §3.2) and userinfo (OIDC Core §5.3), FAPI 2.0 style.
+
+Token: ``private_key_jwt`` client authentication; a DPoP proof on every request (SP-AS-4/5) and
+tokens bound to its key (``token_type=DPoP``, ``cnf.jkt``); ``authorization_code`` checks the code
+is the client's, unused (a replay revokes the grant — RFC 6749 §4.1.2), ≤ 60 s old, that PKCE
+S256 verifies (a failed verifier spends the code) and that the proof's key is the one the code
+was bound to at PAR (SP-AS-12); ``refresh_token`` keeps the refresh token (no rotation for
+confidential clients, SP-AS-9); other grants (``password``…) are ``unsupported_grant_type``.
+ID tokens carry ``acr``, ``amr``, ``auth_time`` and the ``nonce``.
+
+Userinfo: only ``Authorization: DPoP`` (a bound token sent as Bearer is refused), the access
+token's signature, expiry and grant, and the proof's ``ath`` and key (DP-12).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import JSONResponse
+
+from samgak.identity.client_auth import authenticate_client
+from samgak.identity.dpop import verify_proof
+from samgak.identity.errors import IdentityError
+from samgak.identity.models import IdentityGrant
+from samgak.identity.provider import Provider, get_provider
+from samgak.identity.repository import IdentityRepository
+from samgak.identity.service import public_jwks, signing_key
+from samgak.kit.crypto import secret_digest
+from samgak.kit.timeutil import coerce_datetime, utcnow
+
+router = APIRouter(tags=["identity"])
+ACCESS_TOKEN_LIFETIME = 600
+ID_TOKEN_LIFETIME = 300
+_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 §4.1
+
+
+class InvalidGrant(IdentityError):
+    code = "invalid_grant"
+
+
+class UnsupportedGrantType(IdentityError):
+    code = "unsupported_grant_type"
+
+
+class InvalidToken(IdentityError):
+    """RFC 6750 §3.1 ``invalid_token`` (401)."""
+
+    status_code = 401
+    code = "invalid_token"
+
+
+def refusal(error: IdentityError) -> JSONResponse:
+    """An OAuth error answered (not raised) so the request's unit of work still commits."""
+    return JSONResponse(
+        {"error": error.code, "error_description": error.message},
+        error.status_code,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def _unit_of_work(request: Request) -> Any:
+    async with request.app.state.platform_db.unit_of_work() as session:
+        yield session
+
+
+def _s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+async def _tokens(
+    session: AsyncSession,
+    provider: Provider,
+    grant: IdentityGrant,
+    jkt: str,
+    *,
+    nonce: str | None,
+    refresh: bool,
+) -> dict[str, Any]:
+    kid, key = await signing_key(session, provider.signing_sealer)
+    now = int(time.time())
+    auth_time = coerce_datetime(grant.auth_time)
+    access = jwt.encode(
+        {"alg": "ES256", "kid": kid, "typ": "at+jwt"},
+        {
+            "iss": provider.issuer,
+            "sub": grant.subject,
+            "aud": provider.issuer,
+            "client_id": grant.client_id,
+            "scope": grant.scope,
+            "iat": now,
+            "exp": now + ACCESS_TOKEN_LIFETIME,
+            "jti": secrets.token_urlsafe(16),
+            "cnf": {"jkt": jkt},
+            "grant_id": grant.id,
+            "acr": grant.acr,
+        },
+        key,
+    )
+    body: dict[str, Any] = {
+        "access_token": access,
+        "token_type": "DPoP",
+        "expires_in": ACCESS_TOKEN_LIFETIME,
+        "scope": grant.scope,
+    }
+    if "openid" in grant.scope.split():
+        claims: dict[str, Any] = {
+            "iss": provider.issuer,
+            "sub": grant.subject,
+            "aud": grant.client_id,
+            "iat": now,
+            "exp": now + ID_TOKEN_LIFETIME,
+            "auth_time": int(auth_time.timestamp()) if auth_time else now,
+            "acr": grant.acr,
+            "amr": grant.amr.split(),
+        }
+        if nonce:
+            claims["nonce"] = nonce
+        body["id_token"] = jwt.encode({"alg": "ES256", "kid": kid}, claims, key)
+    if refresh:
+        secret = "sgk_rt_" + secrets.token_urlsafe(32)
+        grant.refresh_digest = secret_digest(secret)
+        body["refresh_token"] = secret
+    return body
+
+
+@router.post("/token", summary="Token endpoint (DPoP-bound tokens)")
+async def token(
+    request: Request,
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+) -> JSONResponse:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    party = await authenticate_client(session, form, issuer=provider.issuer, replay=provider.replay)
+    grant_type = form.get("grant_type")
+    if grant_type not in ("authorization_code", "refresh_token"):
+        raise UnsupportedGrantType("only authorization_code and refresh_token are supported")
+    proof = verify_proof(
+        request.headers.getlist("dpop"), method="POST", url=provider.url("/token"), replay=provider.replay
+    )
+    repo = IdentityRepository(session)
+    now = utcnow()
+    if grant_type == "refresh_token":
+        grant = await repo.grant_by_refresh(secret_digest(form.get("refresh_token", "")))
+        if grant is None or grant.client_id != party.client_id or grant.revoked_at is not None:
+            raise InvalidGrant("the refresh token is not valid")
+        body = await _tokens(session, provider, grant, proof.jkt, nonce=None, refresh=False)
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+    code_digest = secret_digest(form.get("code", ""))
+    code = await repo.authorization_code(code_digest)
+    if code is None or code.client_id != party.client_id:
+        raise InvalidGrant("the code is not valid for this client")
+    # From here on the code is spent whatever happens, so refusals are answered, not raised: the
+    # unit of work must commit the spent code (and a replay's revocation) with the refusal.
+    if not await repo.use_authorization_code(code_digest, now):
+        await repo.revoke_grant(code.grant_id, now)  # a replayed code voids what it gave
+        return refusal(InvalidGrant("the code was already used"))
+    expires = coerce_datetime(code.expires_at)
+    verifier = form.get("code_verifier", "")
+    if expires is None or expires < now:
+        return refusal(InvalidGrant("the code has expired"))
+    if "redirect_uri" in form and form["redirect_uri"] != code.redirect_uri:
+        return refusal(InvalidGrant("redirect_uri differs from the authorization request"))
+    if not _VERIFIER.match(verifier) or _s256(verifier) != code.code_challenge:
+        return refusal(InvalidGrant("PKCE verification failed"))
+    if code.dpop_jkt is not None and code.dpop_jkt != proof.jkt:
+        return refusal(InvalidGrant("the DPoP key differs from the one the code is bound to"))
+    grant = await repo.grant(code.grant_id)
+    if grant is None or grant.revoked_at is not None:
+        return refusal(InvalidGrant("the grant was revoked"))
+    body = await _tokens(session, provider, grant, proof.jkt, nonce=code.nonce, refresh=True)
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/userinfo", summary="UserInfo (DPoP-bound access token)")
+async def userinfo(
+    request: Request,
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+) -> JSONResponse:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, access = authorization.partition(" ")
+    if scheme != "DPoP" or not access:
+        raise InvalidToken("a DPoP-bound access token is required (Authorization: DPoP …)")
+    try:
+        decoded = jwt.decode(
+            access,
+            KeySet.import_key_set(await public_jwks(session)),  # type: ignore[arg-type]
+            algorithms=["ES256"],
+        )
+    except (JoseError, ValueError):
+        raise InvalidToken("the access token does not verify") from None
+    claims = decoded.claims
+    if (
+        claims.get("iss") != provider.issuer
+        or claims.get("aud") != provider.issuer
+        or not isinstance(claims.get("exp"), int)
+        or claims["exp"] <= time.time()
+    ):
+        raise InvalidToken("the access token is expired or not for this resource")
+    verify_proof(
+        request.headers.getlist("dpop"),
+        method="GET",
+        url=provider.url("/userinfo"),
+        replay=provider.replay,
+        access_token=access,
+        bound_jkt=claims.get("cnf", {}).get("jkt"),
+    )
+    repo = IdentityRepository(session)
+    grant = await repo.grant(str(claims.get("grant_id", "")))
+    account = await repo.account(str(claims["sub"]))
+    if grant is None or grant.revoked_at is not None or account is None:
+        raise InvalidToken("the grant behind this token was revoked")
+    scopes = grant.scope.split()
+    info: dict[str, Any] = {"sub": account.subject}
+    if "profile" in scopes:
+        info |= {
+            "name": account.name,
+            "birthdate": f"{account.birth_date[:4]}-{account.birth_date[4:6]}-{account.birth_date[6:]}",
+        }
+    if "phone" in scopes:
+        info["phone_number"] = "+82" + provider.keys.sealer.open(account.phone_sealed)[1:]
+    return JSONResponse(info, headers={"Cache-Control": "no-store"})
