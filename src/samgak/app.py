@@ -84,6 +84,7 @@ def create_app(
     app.include_router(directory.router)
     app.include_router(identity.router)
     app.include_router(identity.pages_router)
+    app.include_router(identity.well_known_router)
     app.include_router(web.router)
     for institution, _ in institutions:
         app.mount(f"/inst/{institution.member.slug}", create_institution_app(institution))

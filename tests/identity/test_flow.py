@@ -234,3 +234,43 @@ async def test_sp_az_3_authorize_without_par_is_an_error_page(client: httpx.Asyn
         params={"client_id": rp.client_id, "request_uri": "urn:ietf:params:oauth:request_uri:nope"},
     )
     assert stale.status_code == 400
+
+
+async def test_sp_as_1_discovery_documents_agree(client: httpx.AsyncClient) -> None:
+    oidc = (await client.get("/oidc/.well-known/openid-configuration")).json()
+    oauth = (await client.get("/.well-known/oauth-authorization-server/oidc")).json()
+    assert oidc == oauth and oidc["issuer"] == ISSUER
+    assert oidc["require_pushed_authorization_requests"] is True
+    assert oidc["token_endpoint_auth_methods_supported"] == ["private_key_jwt"]  # SP-AS-6
+    assert oidc["code_challenge_methods_supported"] == ["S256"]
+    assert oidc["authorization_response_iss_parameter_supported"] is True
+    for endpoint in (
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "pushed_authorization_request_endpoint",
+    ):
+        assert oidc[endpoint].startswith(ISSUER)
+
+
+async def test_revocation_and_introspection(client: httpx.AsyncClient, browser: Browser, rp: Client) -> None:
+    key = ECKey.generate_key("P-256")
+    answer, verifier = await browser.authorize(rp, key=key)
+    body = (await exchange(client, rp, answer["code"][0], verifier, key)).json()
+    auth = {"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+    active = await client.post(
+        "/oidc/introspect", data=auth | {"token": body["access_token"], "client_assertion": rp.assertion()}
+    )
+    assert active.json()["active"] is True and active.json()["cnf"]["jkt"] == key.thumbprint()
+    revoked = await client.post(
+        "/oidc/revoke", data=auth | {"token": body["refresh_token"], "client_assertion": rp.assertion()}
+    )
+    assert revoked.status_code == 200
+    after = await client.post(
+        "/oidc/introspect", data=auth | {"token": body["access_token"], "client_assertion": rp.assertion()}
+    )
+    assert after.json() == {"active": False}
+    unknown = await client.post(
+        "/oidc/revoke", data=auth | {"token": "nothing", "client_assertion": rp.assertion()}
+    )
+    assert unknown.status_code == 200  # RFC 7009 §2.2

@@ -8,6 +8,7 @@ proof check that every DPoP-protected endpoint shares.
 from samgak.identity.dpop import DPoPProof, ReplayCache, access_token_hash, target_uri, verify_proof
 from samgak.identity.endpoints import identity_error_handler, router
 from samgak.identity.errors import IdentityError, InvalidClient, InvalidDPoPProof, UseDPoPNonce
+from samgak.identity.metadata import well_known as well_known_router
 from samgak.identity.pages import router as pages_router
 from samgak.identity.provider import CARRIER_SERVICE_NAME, Provider, build_provider
 from samgak.identity.service import key_overlap, key_sealer, public_jwks, rotate_signing_key, signing_key
@@ -33,4 +34,5 @@ __all__ = [
     "signing_key",
     "target_uri",
     "verify_proof",
+    "well_known_router",
 ]

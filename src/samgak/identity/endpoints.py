@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse
 
-from samgak.identity import authorize, par, token
+from samgak.identity import authorize, metadata, par, token
 from samgak.identity.dpop import ALGORITHMS
 from samgak.identity.errors import IdentityError, UseDPoPNonce
 from samgak.identity.service import public_jwks
@@ -39,5 +39,5 @@ async def jwks(session: ReadSession = Depends(_read_session)) -> JSONResponse:
     return JSONResponse(await public_jwks(session), headers={"Cache-Control": "public, max-age=300"})
 
 
-for part in (par, authorize, token):
+for part in (par, authorize, token, metadata):
     router.include_router(part.router)
