@@ -83,6 +83,8 @@ class IdentitySettings(BaseModel):
     """The alliance identity provider (joint authentication)."""
 
     key_overlap_hours: int = Field(default=24, ge=0)  # a rotated key stays published this long
+    passkey_rp_id: str = "localhost"  # WebAuthn relying-party id: a domain, never an IP address
+    passkey_origins: list[str] = Field(default_factory=lambda: ["http://localhost:8000"])
 
 
 class InstitutionSettings(BaseModel):

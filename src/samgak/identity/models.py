@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from samgak.kit.db import new_metadata
@@ -117,5 +117,30 @@ class IdentityAuthorizationCode(Base):
     code_challenge: Mapped[str] = mapped_column(String(64))
     nonce: Mapped[str | None] = mapped_column(String(255))
     dpop_jkt: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityPasskey(Base):
+    """A person's passkey (WebAuthn credential): its public key and signature counter."""
+
+    __tablename__ = "identity_passkey"
+    credential_id: Mapped[str] = mapped_column(String(400), primary_key=True)  # base64url
+    subject: Mapped[str] = mapped_column(String(43), index=True)
+    public_key: Mapped[str] = mapped_column(Text)  # base64url COSE key
+    sign_count: Mapped[int] = mapped_column(BigInteger)
+    backed_up: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityChallenge(Base):
+    """A WebAuthn challenge: random, single use, short-lived, for one purpose (and person)."""
+
+    __tablename__ = "identity_challenge"
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    challenge: Mapped[str] = mapped_column(String(100))  # base64url
+    purpose: Mapped[str] = mapped_column(String(20))  # register | sign-in
+    subject: Mapped[str | None] = mapped_column(String(43))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

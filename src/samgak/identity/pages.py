@@ -14,9 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from samgak.identity import accounts
+from samgak.identity import accounts, passkeys
 from samgak.identity.carrier_client import CarrierRefused, CarrierUnavailable
 from samgak.identity.provider import Provider, get_provider
 from samgak.identity.repository import IdentityRepository
@@ -174,7 +174,9 @@ async def account_page(
     account, browser = current
     provider: Provider = request.app.state.identity
     phone = provider.keys.sealer.open(account.phone_sealed)
-    sessions = await IdentityRepository(session).sessions_of(account.subject, utcnow())
+    repo = IdentityRepository(session)
+    sessions = await repo.sessions_of(account.subject, utcnow())
+    keys = await repo.passkeys_of(account.subject)
     return _page(
         request,
         "account.html",
@@ -185,6 +187,13 @@ async def account_page(
             "sessions": [
                 {"auth_time": s.auth_time.astimezone(KST), "current": s.id_digest == browser.id_digest}
                 for s in sessions
+            ],
+            "passkeys": [
+                {
+                    "created_at": k.created_at.astimezone(KST),
+                    "last_used_at": k.last_used_at.astimezone(KST) if k.last_used_at else None,
+                }
+                for k in keys
             ],
         },
     )
@@ -199,4 +208,67 @@ async def sign_out(
         await accounts.sign_out_everywhere(session, current[0].subject)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.post("/passkeys/register/options")
+async def passkey_register_options(
+    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+) -> Response:
+    current = await accounts.signed_in(session, request.cookies.get(COOKIE))
+    if current is None:
+        return JSONResponse(
+            {"error": "login_required", "error_description": "본인확인 후 등록할 수 있습니다"}, 401
+        )
+    return JSONResponse(await passkeys.registration_options(session, request.app.state.settings, current[0]))
+
+
+@router.post("/passkeys/register")
+async def passkey_register(
+    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+) -> Response:
+    current = await accounts.signed_in(session, request.cookies.get(COOKIE))
+    if current is None:
+        return JSONResponse(
+            {"error": "login_required", "error_description": "본인확인 후 등록할 수 있습니다"}, 401
+        )
+    body = await request.json()
+    passkey = await passkeys.register(
+        session,
+        request.app.state.settings,
+        current[0],
+        str(body.get("challenge_id", "")),
+        body.get("credential") or {},
+    )
+    return JSONResponse({"credential_id": passkey.credential_id}, 201)
+
+
+@router.post("/passkeys/sign-in/options")
+async def passkey_sign_in_options(
+    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+) -> Response:
+    return JSONResponse(await passkeys.sign_in_options(session, request.app.state.settings))
+
+
+@router.post("/passkeys/sign-in")
+async def passkey_sign_in(
+    request: Request,
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+) -> Response:
+    body = await request.json()
+    account = await passkeys.sign_in(
+        session, request.app.state.settings, str(body.get("challenge_id", "")), body.get("credential") or {}
+    )
+    secret = await accounts.open_session(session, account, acr=passkeys.PASSKEY_ACR, amr=passkeys.PASSKEY_AMR)
+    response = JSONResponse({"next": safe_next(body.get("next"))})
+    response.set_cookie(
+        COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=provider.issuer.startswith("https"),
+        max_age=int(accounts.SESSION_TTL.total_seconds()),
+        path="/",
+    )
     return response

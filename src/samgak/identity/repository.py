@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from samgak.identity.models import (
     IdentityAccount,
     IdentityAuthorizationCode,
+    IdentityChallenge,
     IdentityGrant,
     IdentityParRequest,
+    IdentityPasskey,
     IdentityProofing,
     IdentitySession,
     IdentitySigningKey,
@@ -61,7 +63,13 @@ class IdentityRepository:
 
     async def add(
         self,
-        row: IdentityAccount | IdentityProofing | IdentitySession | IdentityGrant | IdentityAuthorizationCode,
+        row: IdentityAccount
+        | IdentityProofing
+        | IdentitySession
+        | IdentityGrant
+        | IdentityAuthorizationCode
+        | IdentityPasskey
+        | IdentityChallenge,
     ) -> None:
         self.session.add(row)
         await self.session.flush()
@@ -135,3 +143,31 @@ class IdentityRepository:
             .where(IdentityGrant.id == grant_id, IdentityGrant.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+    async def use_challenge(self, challenge_id: str, purpose: str, now: datetime) -> IdentityChallenge | None:
+        """The live challenge, spent by this call (single use), or None."""
+        challenge = await self.session.get(IdentityChallenge, challenge_id)
+        if challenge is None or challenge.purpose != purpose:
+            return None
+        result = await self.session.execute(
+            update(IdentityChallenge)
+            .where(
+                IdentityChallenge.id == challenge_id,
+                IdentityChallenge.used_at.is_(None),
+                IdentityChallenge.expires_at > now,
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)  # no Python-side datetime comparison
+        )
+        return challenge if getattr(result, "rowcount", 0) else None
+
+    async def passkeys_of(self, subject: str) -> Sequence[IdentityPasskey]:
+        stmt = (
+            select(IdentityPasskey)
+            .where(IdentityPasskey.subject == subject)
+            .order_by(IdentityPasskey.created_at)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def passkey(self, credential_id: str) -> IdentityPasskey | None:
+        return await self.session.get(IdentityPasskey, credential_id)
