@@ -1,0 +1,97 @@
+"""The identity journey in a real browser: carrier sign-up → passkey enrolment (Chromium's virtual
+authenticator) → sign-out everywhere → passkey sign-in."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.async_api import async_playwright
+
+from tests.browser.conftest import CHROMIUM, CUSTOMERS
+
+AUTHENTICATOR = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+    "automaticPresenceSimulation": True,
+}
+
+
+def kt_subscriber(alliance: Any) -> Any:
+    for index in range(CUSTOMERS):
+        person = alliance.person(index)
+        if "kt" in alliance.holdings(person):
+            return person
+    raise LookupError("no KT subscriber")
+
+
+async def test_signup_passkey_signout_passkey_signin(
+    live_server: str, browser_alliance: Any, tmp_path: Any
+) -> None:
+    person = kt_subscriber(browser_alliance)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        context = await browser.new_context(locale="ko-KR")
+        page = await context.new_page()
+
+        # sign-up by carrier proofing; the code is read from the demo phone
+        await page.goto(f"{live_server}/id/start?next=/id/account")
+        await page.fill("#name", person.name)
+        await page.fill("#birth_date", f"{person.birth_date:%Y%m%d}")
+        await page.fill("#phone", person.phone)
+        await page.click("text=인증번호 받기")
+        await page.wait_for_url(re.compile(r".*/id/verify/.*"))
+        phone = await context.new_page()
+        await phone.goto(f"{live_server}/inst/kt/v1/carrier/demo/phone?phone={person.phone}")
+        code = re.search(r"\[(\d{6})\]", await phone.content())
+        assert code, await phone.content()
+        await phone.close()
+        await page.bring_to_front()  # WebAuthn needs the focused page
+        await page.fill("#code", code.group(1))
+        await page.click("text=확인")
+        await page.wait_for_url(f"{live_server}/id/account")
+        assert person.name in await page.content()
+
+        # passkey enrolment with a platform authenticator that verifies the user
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("WebAuthn.enable", {"enableUI": False})
+        authenticator = (await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR}))[
+            "authenticatorId"
+        ]
+        await page.click("#passkey-register")
+        try:
+            await page.wait_for_function(
+                "!document.body.innerText.includes('등록된 패스키가 없습니다')", timeout=10_000
+            )
+        except Exception:
+            raise AssertionError(await page.inner_text("#passkey-status")) from None
+        stored = await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
+        assert len(stored["credentials"]) == 1 and stored["credentials"][0]["isResidentCredential"]
+        await page.screenshot(path=str(tmp_path / "account.png"))
+
+        # sign out everywhere, then sign in with the passkey alone
+        await page.click("text=모든 기기에서 로그아웃")
+        await page.wait_for_url(f"{live_server}/")
+        await page.goto(f"{live_server}/id/account")
+        await page.wait_for_url(re.compile(r".*/id/start.*"))
+        await page.click("#passkey-sign-in")
+        try:
+            await page.wait_for_url(f"{live_server}/id/account", timeout=10_000)
+        except Exception:
+            raise AssertionError(await page.inner_text("#passkey-status")) from None
+        assert person.name in await page.content()
+        await browser.close()
