@@ -62,7 +62,7 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     settings = Settings(
         env="test",
         database_url=platform_url,
-        public_base_url="http://testserver",
+        public_base_url="http://localhost",
         secret_key="test-secret-key-for-samgak-tests",
         institution=InstitutionSettings(database_url=member_url, pool_size=5),
         core=CoreSettings(seed=SEED, as_of=today_kst()),
@@ -105,7 +105,7 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
 
 @pytest.fixture(scope="session")
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as c:
         yield c
 
 

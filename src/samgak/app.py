@@ -59,8 +59,21 @@ def create_app(
                 ),
             )
             provider.carrier.client_id, provider.carrier.client_secret = carrier_client_id, carrier_secret
+            for member_app in member_apps:  # the demo's member apps, as relying parties
+                party = await directory.register_relying_party(
+                    session,
+                    directory.RelyingPartyCreate(
+                        org_code=member_app.org_code,
+                        name=member_app.name,
+                        jwks=member_app.public_jwks(),
+                        redirect_uris=[f"{settings.public_base_url}/apps/{member_app.slug}/callback"],
+                        scope="openid profile",
+                    ),
+                )
+                member_app.client_id = party.client_id
         yield
         await provider.carrier.client.aclose()
+        await apps_client.aclose()
         for institution, member_directory in institutions:
             await institution.call_log.close()
             await institution.reader.close()
@@ -79,6 +92,10 @@ def create_app(
     app.state.institutions = [institution for institution, _ in institutions]
     provider = identity.build_provider(settings, transport=transport)
     app.state.identity = provider
+    apps_client = new_client(transport=transport)
+    app.state.member_apps_provider = web.ProviderClient(apps_client, provider.issuer)
+    member_apps = web.demo_apps()
+    app.state.member_apps = member_apps
     app.add_exception_handler(directory.DirectoryError, directory.directory_error_handler)
     app.add_exception_handler(identity.IdentityError, identity.identity_error_handler)
     app.include_router(directory.router)
@@ -86,6 +103,7 @@ def create_app(
     app.include_router(identity.pages_router)
     app.include_router(identity.well_known_router)
     app.include_router(web.router)
+    app.include_router(web.member_apps_router)
     for institution, _ in institutions:
         app.mount(f"/inst/{institution.member.slug}", create_institution_app(institution))
     return app

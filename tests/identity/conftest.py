@@ -16,7 +16,7 @@ from joserfc.jwk import ECKey
 
 from samgak import directory
 
-ISSUER = "http://testserver/oidc"
+ISSUER = "http://localhost/oidc"
 PAR = "/oidc/par"
 REDIRECT = "https://app.wooribank.test/callback"
 
@@ -53,8 +53,8 @@ class Client:
         } | params
 
 
-@pytest.fixture(scope="module")
-async def rp(app: Any) -> Client:
+async def register_client(app: Any, name: str = "우리WON뱅킹") -> Client:
+    """A freshly registered relying party (no grants yet) with its private key."""
     key = ECKey.generate_key("P-256")
     public = key.as_dict(private=False) | {"kid": "k1"}
     async with app.state.platform_db.unit_of_work() as session:
@@ -62,10 +62,15 @@ async def rp(app: Any) -> Client:
             session,
             directory.RelyingPartyCreate(
                 org_code="WRBK000020",
-                name="우리WON뱅킹",
+                name=name,
                 redirect_uris=[REDIRECT],
                 jwks={"keys": [public]},
                 scope="openid profile",
             ),
         )
     return Client(party.client_id, key)
+
+
+@pytest.fixture(scope="module")
+async def rp(app: Any) -> Client:
+    return await register_client(app)

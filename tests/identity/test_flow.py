@@ -15,7 +15,7 @@ from joserfc import jws, jwt
 from joserfc.jwk import ECKey, KeySet
 
 from samgak.identity import access_token_hash
-from tests.identity.conftest import ISSUER, REDIRECT, Client
+from tests.identity.conftest import ISSUER, REDIRECT, Client, register_client
 from tests.identity.test_signup import prove, subscriber
 
 
@@ -58,14 +58,18 @@ class Browser:
         )
         assert pushed.status_code == 201, pushed.text
         page = await self.client.get(
-            "/oidc/authorize", params={"client_id": rp.client_id, "request_uri": pushed.json()["request_uri"]}
+            "/oidc/authorize",
+            params={"client_id": rp.client_id, "request_uri": pushed.json()["request_uri"]},
         )
-        assert page.status_code == 200, page.text
-        reference = page.text.split('name="request" value="')[1].split('"')[0]
-        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
-        answer = await self.client.post(
-            "/oidc/authorize/decision", data={"request": reference, "csrf": csrf, "decision": decision}
-        )
+        if page.status_code == 303:  # single sign-on: this app already holds these scopes
+            answer = page
+        else:
+            assert page.status_code == 200, page.text
+            reference = page.text.split('name="request" value="')[1].split('"')[0]
+            csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+            answer = await self.client.post(
+                "/oidc/authorize/decision", data={"request": reference, "csrf": csrf, "decision": decision}
+            )
         assert answer.status_code == 303 and answer.headers["location"].startswith(REDIRECT)
         return parse_qs(urlparse(answer.headers["location"]).query), verifier
 
@@ -73,7 +77,7 @@ class Browser:
 @pytest.fixture(scope="module")
 async def browser(app: Any, alliance: Any) -> Any:
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
     ) as client:
         done = await prove(client, subscriber(alliance, 50))
         assert done.status_code == 303
@@ -199,7 +203,8 @@ async def test_pkce_and_dpop_binding_enforced(
     assert no_proof.json()["error"] == "invalid_dpop_proof"  # SP-AS-4
 
 
-async def test_user_denies(browser: Browser, rp: Client) -> None:
+async def test_user_denies(app: Any, browser: Browser) -> None:
+    rp = await register_client(app, "케이뱅크")  # a new app: the consent screen is shown
     answer, _ = await browser.authorize(rp, key=ECKey.generate_key("P-256"), decision="deny")
     assert answer["error"] == ["access_denied"] and answer["iss"] == [ISSUER]
 

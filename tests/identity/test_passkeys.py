@@ -33,11 +33,11 @@ async def sign_in(
 async def test_enrol_then_sign_in_with_the_passkey(app: Any, alliance: Any) -> None:
     authenticator = SoftAuthenticator()
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as proofed:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as proofed:
         assert (await prove(proofed, subscriber(alliance, 52))).status_code == 303
         enrolled = await enrol(proofed, authenticator)
         assert enrolled.status_code == 201, enrolled.text
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as fresh:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as fresh:
         signed = await sign_in(fresh, authenticator)
         assert signed.status_code == 200 and signed.json()["next"] == "/id/account"
         page = await fresh.get("/id/account")
@@ -58,7 +58,7 @@ async def test_pk_9_enrolment_needs_proofing(client: httpx.AsyncClient) -> None:
 async def test_pk_1_challenge_single_use(app: Any, alliance: Any) -> None:
     authenticator = SoftAuthenticator()
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
     ) as client:
         assert (await prove(client, subscriber(alliance, 54))).status_code == 303
         assert (await enrol(client, authenticator)).status_code == 201
@@ -80,7 +80,7 @@ async def test_pk_1_challenge_single_use(app: Any, alliance: Any) -> None:
 
 async def test_enrolment_without_user_verification_refused(app: Any, alliance: Any) -> None:
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
     ) as client:
         assert (await prove(client, subscriber(alliance, 56))).status_code == 303
         assert (await enrol(client, SoftAuthenticator(), uv=False)).status_code == 400

@@ -46,8 +46,8 @@ async def test_signup_signin_and_signout_everywhere(app: Any, alliance: Any) -> 
     person = subscriber(alliance, 40)
     transport = httpx.ASGITransport(app=app)
     async with (
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as first,
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as second,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as first,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as second,
     ):
         done = await prove(first, person)
         assert done.status_code == 303 and done.headers["location"] == "/id/account"

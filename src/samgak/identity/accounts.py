@@ -130,7 +130,11 @@ async def signed_in(
 
 
 async def sign_out_everywhere(session: AsyncSession, subject: str) -> None:
-    await IdentityRepository(session).revoke_sessions(subject, utcnow())
+    """End every browser session and every member app's grant (their tokens stop working at once)."""
+    repo = IdentityRepository(session)
+    now = utcnow()
+    await repo.revoke_sessions(subject, now)
+    await repo.revoke_grants_of(subject, now)
 
 
 __all__ = [

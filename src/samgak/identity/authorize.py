@@ -92,6 +92,10 @@ async def authorize(
     party = await directory.get_relying_party(session, pushed.client_id)
     assert party is not None
     scopes = json.loads(pushed.params).get("scope", "").split()
+    earlier = await IdentityRepository(session).live_grant(current[0].subject, pushed.client_id)
+    if earlier is not None and set(scopes) <= set(earlier.scope.split()):
+        # Single sign-on: signed in, and this app already has these scopes — no second prompt.
+        return await _answer(session, provider, pushed, current, approve=True)
     return templates.TemplateResponse(
         request,
         "consent.html",
@@ -128,12 +132,25 @@ async def decide(
         return _error_page(request, "세션이 만료되었습니다. 이용하던 앱에서 다시 시작하세요")
     if await _pushed(session, pushed.client_id, REQUEST_URI_PREFIX + reference) is None:
         return _error_page(request, "요청이 만료되었거나 이미 사용되었습니다")
+    return await _answer(session, provider, pushed, current, approve=decision == "approve")
+
+
+async def _answer(
+    session: AsyncSession,
+    provider: Provider,
+    pushed: IdentityParRequest,
+    current: tuple[Any, Any],
+    *,
+    approve: bool,
+) -> Response:
+    """Spend the pushed request and send the person back with a code (or ``access_denied``)."""
+    repo = IdentityRepository(session)
     now = utcnow()
-    if not await repo.use_par_request(reference, now):
-        return _error_page(request, "이미 처리된 요청입니다")
     params = json.loads(pushed.params)
+    if not await repo.use_par_request(pushed.id, now):
+        return RedirectResponse("/id/account", status_code=303)
     answer: dict[str, str] = {"state": params["state"]} if "state" in params else {}
-    if decision != "approve":
+    if not approve:
         answer |= {"error": "access_denied", "iss": provider.issuer}
         return RedirectResponse(_with_query(params["redirect_uri"], answer), status_code=303)
     account, browser = current

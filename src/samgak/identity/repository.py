@@ -171,3 +171,31 @@ class IdentityRepository:
 
     async def passkey(self, credential_id: str) -> IdentityPasskey | None:
         return await self.session.get(IdentityPasskey, credential_id)
+
+    async def revoke_grants_of(self, subject: str, now: datetime) -> None:
+        await self.session.execute(
+            update(IdentityGrant)
+            .where(IdentityGrant.subject == subject, IdentityGrant.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def live_grant(self, subject: str, client_id: str) -> IdentityGrant | None:
+        stmt = (
+            select(IdentityGrant)
+            .where(
+                IdentityGrant.subject == subject,
+                IdentityGrant.client_id == client_id,
+                IdentityGrant.revoked_at.is_(None),
+            )
+            .order_by(IdentityGrant.created_at.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(stmt)
+
+    async def live_grants_of(self, subject: str) -> Sequence[IdentityGrant]:
+        stmt = (
+            select(IdentityGrant)
+            .where(IdentityGrant.subject == subject, IdentityGrant.revoked_at.is_(None))
+            .order_by(IdentityGrant.created_at.desc())
+        )
+        return (await self.session.scalars(stmt)).all()
