@@ -1,5 +1,6 @@
 """The identity journey in a real browser: carrier sign-up → passkey enrolment (Chromium's virtual
-authenticator) → sign-out everywhere → passkey sign-in."""
+authenticator) → sign-out everywhere → passkey sign-in → single sign-on into two member apps →
+sign-out everywhere ends the apps' sessions too."""
 
 from __future__ import annotations
 
@@ -94,4 +95,16 @@ async def test_signup_passkey_signout_passkey_signin(
         except Exception:
             raise AssertionError(await page.inner_text("#passkey-status")) from None
         assert person.name in await page.content()
+
+        # single sign-on into two member apps, then sign out everywhere from one of them
+        for app, name in (("woori-won", "우리WON뱅킹"), ("kt-mobile", "마이케이티")):
+            await page.goto(f"{live_server}/apps/{app}")
+            if await page.locator("text=동의하고 계속").count():
+                await page.click("text=동의하고 계속")
+            await page.wait_for_url(f"{live_server}/apps/{app}")
+            assert name in await page.content() and person.name in await page.inner_text("#user-name")
+        await page.click("text=모든 기기에서 로그아웃")
+        await page.wait_for_url(f"{live_server}/")
+        await page.goto(f"{live_server}/apps/woori-won")
+        await page.wait_for_url(re.compile(r".*/id/start.*"))  # the app's session ended too
         await browser.close()
