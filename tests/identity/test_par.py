@@ -175,3 +175,17 @@ async def test_registration_refuses_private_and_weak_keys(app: Any) -> None:
                         org_code="WRBK000020", name="bad", redirect_uris=[REDIRECT], jwks={"keys": keys}
                     ),
                 )
+
+
+async def test_credential_endpoints_are_rate_limited(app: Any, client: httpx.AsyncClient, rp: Client) -> None:
+    from samgak.kit.ratelimit import RateLimiter
+
+    provider = app.state.identity
+    original, provider.client_limiter = provider.client_limiter, RateLimiter(0.001, 1)
+    try:
+        assert (await push(client, rp.form())).status_code == 201
+        limited = await push(client, rp.form())
+        assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+        assert limited.json()["error"] == "temporarily_unavailable"
+    finally:
+        provider.client_limiter = original

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak import directory
 from samgak.identity.dpop import ALGORITHMS, FUTURE_LEEWAY, ReplayCache
-from samgak.identity.errors import InvalidClient
+from samgak.identity.errors import InvalidClient, TooManyRequests
+from samgak.kit.ratelimit import RateLimiter
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_LIFETIME = 300  # seconds an assertion may live (exp - now)
@@ -36,9 +37,16 @@ def _json_segment(text: str) -> dict[str, Any]:
 
 
 async def authenticate_client(
-    session: AsyncSession, form: dict[str, str], *, issuer: str, replay: ReplayCache, now: float | None = None
+    session: AsyncSession,
+    form: dict[str, str],
+    *,
+    issuer: str,
+    replay: ReplayCache,
+    now: float | None = None,
+    limiter: RateLimiter | None = None,
 ) -> directory.RelyingParty:
-    """The relying party this request authenticates as, or :class:`InvalidClient`."""
+    """The relying party this request authenticates as, or :class:`InvalidClient` (or 429 past the
+    client's rate, counted before any signature work)."""
     moment = time.time() if now is None else now
     if "client_secret" in form or form.get("client_assertion_type") != ASSERTION_TYPE:
         raise InvalidClient("private_key_jwt client authentication is required")
@@ -56,6 +64,8 @@ async def authenticate_client(
         raise InvalidClient("iss and sub must be the client id")
     if form.get("client_id", client_id) != client_id:
         raise InvalidClient("client_id does not match the assertion")
+    if limiter is not None and not limiter.allow(client_id):
+        raise TooManyRequests("too many requests from this client; retry in a moment")
     party = await directory.get_relying_party(session, client_id)
     if party is None:
         raise InvalidClient("unknown client")

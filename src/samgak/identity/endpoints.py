@@ -22,6 +22,8 @@ async def identity_error_handler(_request: Request, exc: Exception) -> JSONRespo
     headers = {"Cache-Control": "no-store"}
     if isinstance(exc, UseDPoPNonce):
         headers["DPoP-Nonce"] = exc.nonce
+    if exc.status_code == 429:
+        headers["Retry-After"] = "1"
     if exc.status_code == 401 and exc.code == "invalid_token":  # RFC 9449 §7.1
         headers["WWW-Authenticate"] = f'DPoP error="invalid_token", algs="{" ".join(ALGORITHMS)}"'
     return JSONResponse(

@@ -7,6 +7,7 @@
         ├── InvalidClient             ``invalid_client`` (401)
         ├── UnsupportedResponseType   ``unsupported_response_type``
         ├── InvalidScope              ``invalid_scope``
+        ├── TooManyRequests           429 ``temporarily_unavailable`` (rate limits)
         └── InvalidDPoPProof          RFC 9449 §7.1 ``invalid_dpop_proof`` (400)
             └── UseDPoPNonce          RFC 9449 §8 ``use_dpop_nonce`` (400, with a fresh ``DPoP-Nonce``)
 """
@@ -48,3 +49,10 @@ class UnsupportedResponseType(IdentityError):
 
 class InvalidScope(IdentityError):
     code = "invalid_scope"
+
+
+class TooManyRequests(IdentityError):
+    """Rate limit of a credential endpoint (429, ``Retry-After``)."""
+
+    status_code = 429
+    code = "temporarily_unavailable"

@@ -91,7 +91,9 @@ async def revoke(
 ) -> JSONResponse:
     """Revoking either token ends the grant; an unknown token is answered 200 all the same (§2.2)."""
     form = {k: str(v) for k, v in (await request.form()).items()}
-    party = await authenticate_client(session, form, issuer=provider.issuer, replay=provider.replay)
+    party = await authenticate_client(
+        session, form, issuer=provider.issuer, replay=provider.replay, limiter=provider.client_limiter
+    )
     grant, _claims = await _grant_of(session, form.get("token", ""))
     if grant is not None and grant.client_id == party.client_id:
         await IdentityRepository(session).revoke_grant(grant.id, utcnow())
@@ -105,7 +107,9 @@ async def introspect(
     session: AsyncSession = Depends(_unit_of_work, scope="function"),
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    party = await authenticate_client(session, form, issuer=provider.issuer, replay=provider.replay)
+    party = await authenticate_client(
+        session, form, issuer=provider.issuer, replay=provider.replay, limiter=provider.client_limiter
+    )
     grant, claims = await _grant_of(session, form.get("token", ""))
     inactive = JSONResponse({"active": False}, headers={"Cache-Control": "no-store"})
     if grant is None or grant.revoked_at is not None or grant.client_id != party.client_id:

@@ -69,6 +69,10 @@ async def start(
     digits = "".join(ch for ch in phone if ch.isdigit())
     birth = "".join(ch for ch in birth_date if ch.isdigit())
     context = {"next": safe_next(next), "name": name, "birth_date": birth, "phone": digits}
+    if not provider.address_limiter.allow(f"start:{_address(request)}"):
+        return _page(
+            request, "start.html", context | {"error": "요청이 너무 많습니다. 잠시 후 다시 시도하세요"}, 429
+        )
     if not name.strip() or len(birth) != 8 or not digits.startswith("01") or not 10 <= len(digits) <= 11:
         return _page(
             request, "start.html", context | {"error": "이름, 생년월일 8자리, 휴대폰 번호를 확인하세요"}, 400
@@ -243,10 +247,17 @@ async def passkey_register(
     return JSONResponse({"credential_id": passkey.credential_id}, 201)
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/passkeys/sign-in/options")
 async def passkey_sign_in_options(
-    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+    request: Request,
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(_unit_of_work, scope="function"),
 ) -> Response:
+    provider.check_rate(provider.address_limiter, f"passkey:{_address(request)}")
     return JSONResponse(await passkeys.sign_in_options(session, request.app.state.settings))
 
 

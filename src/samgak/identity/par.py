@@ -47,7 +47,9 @@ async def push_authorization_request(
     session: AsyncSession = Depends(_unit_of_work, scope="function"),
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    party = await authenticate_client(session, form, issuer=provider.issuer, replay=provider.replay)
+    party = await authenticate_client(
+        session, form, issuer=provider.issuer, replay=provider.replay, limiter=provider.client_limiter
+    )
     if "request_uri" in form:
         raise IdentityError("request_uri cannot be pushed")
     if form.get("response_type") != "code":

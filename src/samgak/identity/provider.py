@@ -12,9 +12,11 @@ from samgak.config import Settings
 from samgak.identity.accounts import Keys
 from samgak.identity.carrier_client import CarrierClient
 from samgak.identity.dpop import ReplayCache
+from samgak.identity.errors import TooManyRequests
 from samgak.identity.service import key_sealer
 from samgak.kit.crypto import Sealer, derive_key
 from samgak.kit.http import new_client
+from samgak.kit.ratelimit import RateLimiter
 
 CARRIER_SERVICE_NAME = "삼각 통합인증"
 
@@ -28,6 +30,14 @@ class Provider:
     signing_sealer: Sealer
     show_demo_phone: bool
     replay: ReplayCache = field(default_factory=ReplayCache)
+    # Credential endpoints are rate-limited: per client (PAR, token, revoke, introspect) and per
+    # network address (carrier proofing, passkey sign-in), so guessing is slow and floods are cheap.
+    client_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(20, 60))
+    address_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0.2, 20))
+
+    def check_rate(self, limiter: RateLimiter, key: str) -> None:
+        if not limiter.allow(key):
+            raise TooManyRequests("too many requests; retry in a moment")
 
     def url(self, path: str) -> str:
         return f"{self.issuer}{path}"

@@ -140,7 +140,9 @@ async def token(
     session: AsyncSession = Depends(_unit_of_work, scope="function"),
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    party = await authenticate_client(session, form, issuer=provider.issuer, replay=provider.replay)
+    party = await authenticate_client(
+        session, form, issuer=provider.issuer, replay=provider.replay, limiter=provider.client_limiter
+    )
     grant_type = form.get("grant_type")
     if grant_type not in ("authorization_code", "refresh_token"):
         raise UnsupportedGrantType("only authorization_code and refresh_token are supported")
