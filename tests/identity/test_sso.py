@@ -57,3 +57,22 @@ async def test_second_visit_skips_consent(app: Any, alliance: Any) -> None:
         browser.cookies.delete("app_kt_mobile", path="/apps/kt-mobile")
         direct = await visit(browser, "/apps/kt-mobile", approve=False)  # no consent screen this time
         assert direct.status_code == 200 and person.name in direct.text
+
+
+async def test_disconnect_one_app_from_the_account_page(app: Any, alliance: Any) -> None:
+    person = subscriber(alliance, 30)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+    ) as browser:
+        assert (await prove(browser, person)).status_code == 303
+        assert (await visit(browser, "/apps/woori-won")).status_code == 200
+        assert (await visit(browser, "/apps/kt-mobile")).status_code == 200
+        account = await browser.get("/id/account")
+        assert "우리WON뱅킹" in account.text and "마이케이티" in account.text
+        won_grant = account.text.split("우리WON뱅킹")[1].split('action="/id/grants/')[1].split("/revoke")[0]
+        await browser.post(f"/id/grants/{won_grant}/revoke")
+        assert "우리WON뱅킹" not in (await browser.get("/id/account")).text
+        kt = await browser.get("/apps/kt-mobile")  # the other app is untouched
+        assert kt.status_code == 200 and person.name in kt.text
+        won = await browser.get("/apps/woori-won")  # the disconnected app asks again
+        assert won.status_code == 303

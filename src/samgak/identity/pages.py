@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from samgak import directory
 from samgak.identity import accounts, passkeys
 from samgak.identity.carrier_client import CarrierRefused, CarrierUnavailable
 from samgak.identity.provider import Provider, get_provider
@@ -181,6 +182,17 @@ async def account_page(
     repo = IdentityRepository(session)
     sessions = await repo.sessions_of(account.subject, utcnow())
     keys = await repo.passkeys_of(account.subject)
+    apps = []
+    for grant in await repo.live_grants_of(account.subject):
+        party = await directory.get_relying_party(session, grant.client_id)
+        apps.append(
+            {
+                "id": grant.id,
+                "name": party.name if party else grant.client_id,
+                "scope": grant.scope,
+                "since": grant.created_at.astimezone(KST),
+            }
+        )
     return _page(
         request,
         "account.html",
@@ -192,6 +204,7 @@ async def account_page(
                 {"auth_time": s.auth_time.astimezone(KST), "current": s.id_digest == browser.id_digest}
                 for s in sessions
             ],
+            "apps": apps,
             "passkeys": [
                 {
                     "created_at": k.created_at.astimezone(KST),
@@ -201,6 +214,19 @@ async def account_page(
             ],
         },
     )
+
+
+@router.post("/grants/{grant_id}/revoke")
+async def revoke_grant(
+    request: Request, grant_id: str, session: AsyncSession = Depends(_unit_of_work, scope="function")
+) -> Response:
+    """Disconnect one member app: its tokens stop working at once."""
+    current = await accounts.signed_in(session, request.cookies.get(COOKIE))
+    repo = IdentityRepository(session)
+    grant = await repo.grant(grant_id)
+    if current is not None and grant is not None and grant.subject == current[0].subject:
+        await repo.revoke_grant(grant_id, utcnow())
+    return RedirectResponse("/id/account", status_code=303)
 
 
 @router.post("/signout")
