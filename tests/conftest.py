@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from samgak.app import create_app, migrations_path
-from samgak.config import CoreSettings, InstitutionSettings, Settings
+from samgak.config import CoreSettings, IdentitySettings, InstitutionSettings, Settings
 from samgak.institution.app import member_keys
 from samgak.institution.core.synthetic import SyntheticAlliance, seed_alliance
 from samgak.kit.migrate import upgrade
@@ -66,6 +66,7 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         secret_key="test-secret-key-for-samgak-tests",
         institution=InstitutionSettings(database_url=member_url, pool_size=5),
         core=CoreSettings(seed=SEED, as_of=today_kst()),
+        identity=IdentitySettings(address_burst=1000),  # every test proves people from one address
     )
     upgrade(migrations_path("platform"), settings.database_url)
     for member in settings.members:

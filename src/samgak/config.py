@@ -84,6 +84,10 @@ class IdentitySettings(BaseModel):
 
     key_overlap_hours: int = Field(default=24, ge=0)  # a rotated key stays published this long
     passkey_rp_id: str = "localhost"  # WebAuthn relying-party id: a domain, never an IP address
+    client_rate_per_second: float = 20.0  # PAR, token, revoke, introspect: per client
+    client_burst: float = 60.0
+    address_rate_per_second: float = 0.2  # carrier proofing and passkey sign-in: per network address
+    address_burst: float = 20.0
     passkey_origins: list[str] = Field(default_factory=lambda: ["http://localhost:8000"])
 
 

@@ -140,7 +140,8 @@ class IdentityChallenge(Base):
     __tablename__ = "identity_challenge"
     id: Mapped[str] = mapped_column(String(43), primary_key=True)
     challenge: Mapped[str] = mapped_column(String(100))  # base64url
-    purpose: Mapped[str] = mapped_column(String(20))  # register | sign-in
+    purpose: Mapped[str] = mapped_column(String(20))  # register | sign-in | step-up
     subject: Mapped[str | None] = mapped_column(String(43))
+    context: Mapped[str | None] = mapped_column(Text)  # step-up: the canonical transaction it binds
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

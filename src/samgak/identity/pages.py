@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from samgak import directory
-from samgak.identity import accounts, passkeys
+from samgak.identity import accounts, passkeys, step_up
 from samgak.identity.carrier_client import CarrierRefused, CarrierUnavailable
 from samgak.identity.provider import Provider, get_provider
 from samgak.identity.repository import IdentityRepository
@@ -309,3 +309,32 @@ async def passkey_sign_in(
         path="/",
     )
     return response
+
+
+@router.post("/step-up/options")
+async def step_up_options(
+    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+) -> Response:
+    """Start a payment approval: the passkey challenge binds amount, payee and reference."""
+    current = await accounts.signed_in(session, request.cookies.get(COOKIE))
+    if current is None:
+        return JSONResponse({"error": "login_required", "error_description": "로그인이 필요합니다"}, 401)
+    payload = await request.json()
+    return JSONResponse(
+        await step_up.step_up_options(session, request.app.state.settings, current[0], payload)
+    )
+
+
+@router.post("/step-up")
+async def step_up_finish(
+    request: Request,
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+) -> Response:
+    current = await accounts.signed_in(session, request.cookies.get(COOKIE))
+    if current is None:
+        return JSONResponse({"error": "login_required", "error_description": "로그인이 필요합니다"}, 401)
+    receipt = await step_up.step_up(
+        session, request.app.state.settings, provider, current[0], await request.json()
+    )
+    return JSONResponse({"receipt": receipt})

@@ -67,6 +67,10 @@ def build_provider(settings: Settings, *, transport: httpx.AsyncBaseTransport | 
         ),
         signing_sealer=key_sealer(settings),
         show_demo_phone=settings.env != "prod",
+        client_limiter=RateLimiter(settings.identity.client_rate_per_second, settings.identity.client_burst),
+        address_limiter=RateLimiter(
+            settings.identity.address_rate_per_second, settings.identity.address_burst
+        ),
     )
 
 
