@@ -29,13 +29,13 @@ from samgak.identity.pages import COOKIE, SECURITY_HEADERS
 from samgak.identity.par import REQUEST_URI_PREFIX
 from samgak.identity.provider import Provider, get_provider
 from samgak.identity.repository import IdentityRepository
+from samgak.identity.scopes import readable
 from samgak.kit.crypto import secret_digest
 from samgak.kit.timeutil import coerce_datetime, utcnow
 
 router = APIRouter(tags=["identity"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 CODE_LIFETIME = timedelta(seconds=60)
-SCOPE_NAMES = {"openid": "로그인 확인", "profile": "이름", "phone": "휴대폰 번호", "ci": "연계정보(CI)"}
 
 
 async def _unit_of_work(request: Request) -> Any:
@@ -103,7 +103,7 @@ async def authorize(
             "client_name": party.name,
             "account_name": current[0].name,
             "reference": pushed.id,
-            "scopes": [SCOPE_NAMES.get(s, s) for s in scopes],
+            "scopes": readable(" ".join(scopes)),
             "csrf": _csrf(provider, cookie, pushed.id),
         },
         headers=SECURITY_HEADERS,

@@ -21,6 +21,7 @@ from samgak.identity import accounts, passkeys, step_up
 from samgak.identity.carrier_client import CarrierRefused, CarrierUnavailable
 from samgak.identity.provider import Provider, get_provider
 from samgak.identity.repository import IdentityRepository
+from samgak.identity.scopes import readable
 from samgak.kit.timeutil import KST, utcnow
 
 router = APIRouter(prefix="/id", include_in_schema=False)
@@ -189,7 +190,7 @@ async def account_page(
             {
                 "id": grant.id,
                 "name": party.name if party else grant.client_id,
-                "scope": grant.scope,
+                "scope": ", ".join(readable(grant.scope)),
                 "since": grant.created_at.astimezone(KST),
             }
         )
