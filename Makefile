@@ -10,11 +10,13 @@ STAMP := $(VENV)/.installed
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt tests/interop/package-lock.json
 	@command -v $(PY) >/dev/null 2>&1 || { echo "needs Python 3.11 ($(PY))"; exit 1; }
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/interop --no-audit --no-fund --silent; \
+	  else echo "npm not found: the openid-client interop test will be skipped"; fi
 	touch $(STAMP)
 
 setup: $(STAMP) ## create .venv and install samgak with its pinned dependencies

@@ -8,11 +8,16 @@ PostgreSQL half is skipped with that reason.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -28,6 +33,8 @@ from samgak.kit.migrate import upgrade
 from samgak.kit.timeutil import today_kst
 
 CUSTOMERS = 60
+LIVE_SEED = 11
+LIVE_CUSTOMERS = 40
 SEED = 7
 PG_URL = os.environ.get("SAMGAK_TEST_DATABASE_URL")
 
@@ -216,3 +223,84 @@ def holding(alliance: SyntheticAlliance, slug: str, kind: str, *, start: int = 0
             if spec.kind == kind:
                 return person, spec
     raise LookupError(f"nobody holds a {kind} at {slug}")
+
+
+class LiveServer(NamedTuple):
+    """The whole platform in its own uvicorn process on localhost (a secure context for WebAuthn)."""
+
+    base: str
+    settings: Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    base = f"http://localhost:{port}"
+    env = {
+        "SAMGAK_ENV": "test",
+        "SAMGAK_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/platform.db",
+        "SAMGAK_INSTITUTION__DATABASE_URL": f"sqlite+aiosqlite:///{folder}/institution-{{slug}}.db",
+        "SAMGAK_PUBLIC_BASE_URL": base,
+        "SAMGAK_SECRET_KEY": "browser-test-secret",
+        "SAMGAK_CORE__LIVE_SEED": str(LIVE_SEED),
+        "SAMGAK_IDENTITY__PASSKEY_RP_ID": "localhost",
+        "SAMGAK_IDENTITY__PASSKEY_ORIGINS": json.dumps([base]),
+    }
+    settings = Settings(
+        env="test",
+        database_url=env["SAMGAK_DATABASE_URL"],
+        public_base_url=base,
+        secret_key=env["SAMGAK_SECRET_KEY"],
+        institution=InstitutionSettings(database_url=env["SAMGAK_INSTITUTION__DATABASE_URL"]),
+        core=CoreSettings(seed=LIVE_SEED),
+    )
+    upgrade(migrations_path("platform"), settings.database_url)
+    for member in settings.members:
+        upgrade(migrations_path("institution"), settings.institution_database_url(member))
+    seed_alliance(
+        urls={m.slug: settings.institution_database_url(m) for m in settings.members},
+        keys={m.slug: member_keys(settings, m) for m in settings.members},
+        customers=LIVE_CUSTOMERS,
+        seed=LIVE_SEED,
+        as_of=today_kst(),
+        years=5,
+    )
+    log = open(folder / "server.log", "wb")  # noqa: SIM115
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "samgak.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=os.environ | env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/api/directory/orgs", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError((folder / "server.log").read_text())
+        yield LiveServer(base, settings)
+    finally:
+        server.terminate()
+        server.wait(10)

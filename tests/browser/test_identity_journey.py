@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.async_api import async_playwright
 
-from tests.browser.conftest import CHROMIUM, CUSTOMERS
+from tests.browser.conftest import CUSTOMERS
 
 AUTHENTICATOR = {
     "protocol": "ctap2",
@@ -30,12 +30,13 @@ def kt_subscriber(alliance: Any) -> Any:
 
 
 async def test_signup_passkey_signout_passkey_signin(
-    live_server: str, browser_alliance: Any, tmp_path: Any
+    chromium: str, live_server: Any, browser_alliance: Any, tmp_path: Any
 ) -> None:
     person = kt_subscriber(browser_alliance)
+    base = live_server.base
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=chromium,
             headless=True,
             args=[
                 "--no-sandbox",
@@ -50,21 +51,21 @@ async def test_signup_passkey_signout_passkey_signin(
         page = await context.new_page()
 
         # sign-up by carrier proofing; the code is read from the demo phone
-        await page.goto(f"{live_server}/id/start?next=/id/account")
+        await page.goto(f"{base}/id/start?next=/id/account")
         await page.fill("#name", person.name)
         await page.fill("#birth_date", f"{person.birth_date:%Y%m%d}")
         await page.fill("#phone", person.phone)
         await page.click("text=인증번호 받기")
         await page.wait_for_url(re.compile(r".*/id/verify/.*"))
         phone = await context.new_page()
-        await phone.goto(f"{live_server}/inst/kt/v1/carrier/demo/phone?phone={person.phone}")
+        await phone.goto(f"{base}/inst/kt/v1/carrier/demo/phone?phone={person.phone}")
         code = re.search(r"\[(\d{6})\]", await phone.content())
         assert code, await phone.content()
         await phone.close()
         await page.bring_to_front()  # WebAuthn needs the focused page
         await page.fill("#code", code.group(1))
         await page.click("text=확인")
-        await page.wait_for_url(f"{live_server}/id/account")
+        await page.wait_for_url(f"{base}/id/account")
         assert person.name in await page.content()
 
         # passkey enrolment with a platform authenticator that verifies the user
@@ -86,25 +87,25 @@ async def test_signup_passkey_signout_passkey_signin(
 
         # sign out everywhere, then sign in with the passkey alone
         await page.click("text=모든 기기에서 로그아웃")
-        await page.wait_for_url(f"{live_server}/")
-        await page.goto(f"{live_server}/id/account")
+        await page.wait_for_url(f"{base}/")
+        await page.goto(f"{base}/id/account")
         await page.wait_for_url(re.compile(r".*/id/start.*"))
         await page.click("#passkey-sign-in")
         try:
-            await page.wait_for_url(f"{live_server}/id/account", timeout=10_000)
+            await page.wait_for_url(f"{base}/id/account", timeout=10_000)
         except Exception:
             raise AssertionError(await page.inner_text("#passkey-status")) from None
         assert person.name in await page.content()
 
         # single sign-on into two member apps, then sign out everywhere from one of them
         for app, name in (("woori-won", "우리WON뱅킹"), ("kt-mobile", "마이케이티")):
-            await page.goto(f"{live_server}/apps/{app}")
+            await page.goto(f"{base}/apps/{app}")
             if await page.locator("text=동의하고 계속").count():
                 await page.click("text=동의하고 계속")
-            await page.wait_for_url(f"{live_server}/apps/{app}")
+            await page.wait_for_url(f"{base}/apps/{app}")
             assert name in await page.content() and person.name in await page.inner_text("#user-name")
         await page.click("text=모든 기기에서 로그아웃")
-        await page.wait_for_url(f"{live_server}/")
-        await page.goto(f"{live_server}/apps/woori-won")
+        await page.wait_for_url(f"{base}/")
+        await page.goto(f"{base}/apps/woori-won")
         await page.wait_for_url(re.compile(r".*/id/start.*"))  # the app's session ended too
         await browser.close()
