@@ -73,6 +73,7 @@ from samgak.directory.service import (
     revoke_signer_key,
     rotate_service_secret,
     seed_alliance,
+    verify_service_client,
     verify_support_client,
     verify_support_token,
 )
@@ -128,6 +129,7 @@ __all__ = [
     "rotate_service_secret",
     "router",
     "seed_alliance",
+    "verify_service_client",
     "verify_support_client",
     "verify_support_token",
 ]

@@ -306,6 +306,15 @@ async def verify_support_client(session: AsyncSession, client_id: str, client_se
     return row.org_code
 
 
+async def verify_service_client(session: AsyncSession, client_id: str, client_secret: str) -> Service:
+    """The registered service whose secret this is (constant-time); :class:`InvalidClient` otherwise."""
+    row = await Repository.from_session(session).get_service(client_id)
+    presented = secret_digest(client_secret)
+    if not equals(row.client_secret_digest if row else _DUMMY_DIGEST, presented) or row is None:
+        raise InvalidClient("client authentication failed")
+    return Service.model_validate(row)
+
+
 def _support_token_key(settings: Settings) -> OctKey:
     return OctKey.import_key(derive_key(settings.secret_key.get_secret_value(), "directory/support-token"))
 

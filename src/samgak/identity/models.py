@@ -145,3 +145,21 @@ class IdentityChallenge(Base):
     context: Mapped[str | None] = mapped_column(Text)  # step-up: the canonical transaction it binds
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdentitySignRequest(Base):
+    """통합인증 (private-certificate flow, 별첨2): one bundle of transmission requests a MyData
+    service asks a person to sign at once (IA102), and, once signed, each holder's signed consent."""
+
+    __tablename__ = "identity_sign_request"
+    cert_tx_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sign_tx_id: Mapped[str] = mapped_column(String(49))
+    client_id: Mapped[str] = mapped_column(String(50))
+    ci_digest: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    consents: Mapped[str] = mapped_column(Text)  # JSON list of {tx_id, consent_title, consent}
+    consent_type: Mapped[str] = mapped_column(String(1))
+    signed: Mapped[str | None] = mapped_column(Text)  # JSON {tx_id: signed_consent}
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

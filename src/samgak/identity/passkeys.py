@@ -161,3 +161,68 @@ async def sign_in(
     if account is None:
         raise PasskeyRefused("the account of this passkey is gone")
     return account
+
+
+async def verify_own_assertion(
+    session: AsyncSession,
+    settings: Settings,
+    account: IdentityAccount,
+    challenge: IdentityChallenge,
+    credential: dict[str, Any],
+) -> IdentityPasskey:
+    """An assertion by one of ``account``'s own passkeys (PK-5) over ``challenge``, user verified (PK-3);
+    the passkey, its counter moved on (PK-4)."""
+    passkey = await IdentityRepository(session).passkey(str(credential.get("id", "")))
+    if passkey is None or passkey.subject != account.subject:
+        raise PasskeyRefused("this passkey is not yours")
+    try:
+        verified = verify_authentication_response(
+            credential=credential,
+            expected_challenge=base64url_to_bytes(challenge.challenge),
+            expected_rp_id=settings.identity.passkey_rp_id,
+            expected_origin=settings.identity.passkey_origins,
+            credential_public_key=base64url_to_bytes(passkey.public_key),
+            credential_current_sign_count=passkey.sign_count,
+            require_user_verification=True,
+        )
+    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
+        raise PasskeyRefused(f"the approval could not be verified: {exc}") from None
+    passkey.sign_count, passkey.last_used_at = verified.new_sign_count, utcnow()
+    return passkey
+
+
+async def bound_challenge(
+    session: AsyncSession,
+    settings: Settings,
+    account: IdentityAccount,
+    *,
+    purpose: str,
+    digest: bytes,
+    context: str,
+) -> dict[str, Any]:
+    """Options for an assertion whose challenge is ``digest`` (dynamic linking), own passkeys only."""
+    repo = IdentityRepository(session)
+    keys = await repo.passkeys_of(account.subject)
+    if not keys:
+        raise PasskeyRefused("register a passkey first")
+    challenge_id = secrets.token_urlsafe(24)
+    await repo.add(
+        IdentityChallenge(
+            id=challenge_id,
+            challenge=bytes_to_base64url(digest),
+            purpose=purpose,
+            subject=account.subject,
+            context=context,
+            expires_at=utcnow() + CHALLENGE_TTL,
+            used_at=None,
+        )
+    )
+    options = generate_authentication_options(
+        rp_id=settings.identity.passkey_rp_id,
+        challenge=digest,
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(k.credential_id)) for k in keys
+        ],
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    return {"challenge_id": challenge_id, "options": json.loads(options_to_json(options))}

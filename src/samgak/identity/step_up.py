@@ -18,15 +18,17 @@ from typing import Any
 
 from joserfc import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
-from webauthn import generate_authentication_options, options_to_json, verify_authentication_response
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse
-from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
 
 from samgak.config import Settings
 from samgak.identity.errors import IdentityError
-from samgak.identity.models import IdentityAccount, IdentityChallenge
-from samgak.identity.passkeys import CHALLENGE_TTL, PASSKEY_ACR, PASSKEY_AMR, PasskeyRefused
+from samgak.identity.models import IdentityAccount
+from samgak.identity.passkeys import (
+    PASSKEY_ACR,
+    PASSKEY_AMR,
+    PasskeyRefused,
+    bound_challenge,
+    verify_own_assertion,
+)
 from samgak.identity.provider import Provider
 from samgak.identity.repository import IdentityRepository
 from samgak.identity.service import signing_key
@@ -53,37 +55,16 @@ def _canonical(value: dict[str, Any]) -> bytes:
 async def step_up_options(
     session: AsyncSession, settings: Settings, account: IdentityAccount, payload: dict[str, Any]
 ) -> dict[str, Any]:
-    repo = IdentityRepository(session)
-    keys = await repo.passkeys_of(account.subject)
-    if not keys:
-        raise PasskeyRefused("register a passkey first")
     bound = transaction(payload) | {"nonce": secrets.token_urlsafe(16)}
-    challenge = hashlib.sha256(_canonical(bound)).digest()
-    challenge_id = secrets.token_urlsafe(24)
-    await repo.add(
-        IdentityChallenge(
-            id=challenge_id,
-            challenge=bytes_to_base64url(challenge),
-            purpose="step-up",
-            subject=account.subject,
-            context=json.dumps(bound, ensure_ascii=False, sort_keys=True),
-            expires_at=utcnow() + CHALLENGE_TTL,
-            used_at=None,
-        )
+    started = await bound_challenge(
+        session,
+        settings,
+        account,
+        purpose="step-up",
+        digest=hashlib.sha256(_canonical(bound)).digest(),
+        context=json.dumps(bound, ensure_ascii=False, sort_keys=True),
     )
-    options = generate_authentication_options(
-        rp_id=settings.identity.passkey_rp_id,
-        challenge=challenge,
-        allow_credentials=[
-            PublicKeyCredentialDescriptor(id=base64url_to_bytes(k.credential_id)) for k in keys
-        ],
-        user_verification=UserVerificationRequirement.REQUIRED,
-    )
-    return {
-        "challenge_id": challenge_id,
-        "transaction": bound,
-        "options": json.loads(options_to_json(options)),
-    }
+    return started | {"transaction": bound}
 
 
 async def step_up(
@@ -94,31 +75,15 @@ async def step_up(
     payload: dict[str, Any],
 ) -> str:
     """Verify the assertion over exactly this transaction; the SCA receipt (JWS)."""
-    repo = IdentityRepository(session)
-    now = utcnow()
-    challenge = await repo.use_challenge(str(payload.get("challenge_id", "")), "step-up", now)
+    challenge = await IdentityRepository(session).use_challenge(
+        str(payload.get("challenge_id", "")), "step-up", utcnow()
+    )
     if challenge is None or challenge.subject != account.subject or challenge.context is None:
         raise PasskeyRefused("the approval expired; start again")
     bound = json.loads(challenge.context)
     if transaction(payload) != {k: bound[k] for k in ("amount", "currency", "payee", "reference")}:
         raise PasskeyRefused("the transaction changed after it was shown; approve it again")
-    credential = payload.get("credential") or {}
-    passkey = await repo.passkey(str(credential.get("id", "")))
-    if passkey is None or passkey.subject != account.subject:
-        raise PasskeyRefused("this passkey is not yours")
-    try:
-        verified = verify_authentication_response(
-            credential=credential,
-            expected_challenge=base64url_to_bytes(challenge.challenge),
-            expected_rp_id=settings.identity.passkey_rp_id,
-            expected_origin=settings.identity.passkey_origins,
-            credential_public_key=base64url_to_bytes(passkey.public_key),
-            credential_current_sign_count=passkey.sign_count,
-            require_user_verification=True,
-        )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
-        raise PasskeyRefused(f"the approval could not be verified: {exc}") from None
-    passkey.sign_count, passkey.last_used_at = verified.new_sign_count, now
+    await verify_own_assertion(session, settings, account, challenge, payload.get("credential") or {})
     kid, key = await signing_key(session, provider.signing_sealer)
     issued = int(time.time())
     return jwt.encode(
