@@ -102,6 +102,7 @@ def create_app(
     app.include_router(identity.router)
     app.include_router(identity.pages_router)
     app.include_router(identity.well_known_router)
+    app.include_router(identity.ca_router)
     app.include_router(web.router)
     app.include_router(web.member_apps_router)
     for institution, _ in institutions:

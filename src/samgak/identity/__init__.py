@@ -5,6 +5,7 @@ authorization requests with ``private_key_jwt`` client authentication, and the R
 proof check that every DPoP-protected endpoint shares.
 """
 
+from samgak.identity.ca import router as ca_router
 from samgak.identity.dpop import DPoPProof, ReplayCache, access_token_hash, target_uri, verify_proof
 from samgak.identity.endpoints import identity_error_handler, router
 from samgak.identity.errors import IdentityError, InvalidClient, InvalidDPoPProof, UseDPoPNonce
@@ -24,6 +25,7 @@ __all__ = [
     "UseDPoPNonce",
     "access_token_hash",
     "build_provider",
+    "ca_router",
     "identity_error_handler",
     "key_overlap",
     "key_sealer",

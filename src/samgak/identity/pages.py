@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from samgak import directory
-from samgak.identity import accounts, passkeys, step_up
+from samgak.identity import accounts, ca, passkeys, step_up
 from samgak.identity.carrier_client import CarrierRefused, CarrierUnavailable
 from samgak.identity.provider import Provider, get_provider
 from samgak.identity.repository import IdentityRepository
@@ -339,3 +339,49 @@ async def step_up_finish(
         session, request.app.state.settings, provider, current[0], await request.json()
     )
     return JSONResponse({"receipt": receipt})
+
+
+@router.post("/sign/{cert_tx_id}/options")
+async def sign_options(
+    request: Request,
+    cert_tx_id: str,
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+) -> Response:
+    """통합인증: what the person is asked to sign (the bundle) and the passkey options binding it."""
+    current = await accounts.signed_in(session, request.cookies.get(COOKIE))
+    if current is None:
+        return JSONResponse({"error": "login_required", "error_description": "로그인이 필요합니다"}, 401)
+    pending = await ca.pending_sign_request(session, provider, current[0], cert_tx_id)
+    if pending is None:
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": "서명 요청이 없거나 만료되었습니다"}, 404
+        )
+    return JSONResponse(await ca.signing_options(session, provider, current[0], pending))
+
+
+@router.post("/sign/{cert_tx_id}")
+async def sign_bundle(
+    request: Request,
+    cert_tx_id: str,
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+) -> Response:
+    current = await accounts.signed_in(session, request.cookies.get(COOKIE))
+    if current is None:
+        return JSONResponse({"error": "login_required", "error_description": "로그인이 필요합니다"}, 401)
+    pending = await ca.pending_sign_request(session, provider, current[0], cert_tx_id)
+    if pending is None:
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": "서명 요청이 없거나 만료되었습니다"}, 404
+        )
+    body = await request.json()
+    await ca.sign(
+        session,
+        provider,
+        current[0],
+        pending,
+        str(body.get("challenge_id", "")),
+        body.get("credential") or {},
+    )
+    return JSONResponse({"signed": True})

@@ -23,6 +23,7 @@ CARRIER_SERVICE_NAME = "삼각 통합인증"
 
 @dataclass
 class Provider:
+    settings: Settings
     issuer: str
     carrier: CarrierClient
     carrier_base_url: str
@@ -56,6 +57,7 @@ def build_provider(settings: Settings, *, transport: httpx.AsyncBaseTransport | 
     base = settings.institution_base_url(carrier)
     master = settings.secret_key.get_secret_value()
     return Provider(
+        settings=settings,
         issuer=f"{settings.public_base_url}/oidc",
         carrier=CarrierClient(
             new_client(base, transport=transport), org_code=carrier.org_code, client_id="", client_secret=""

@@ -18,6 +18,7 @@ from samgak.identity.models import (
     IdentityProofing,
     IdentitySession,
     IdentitySigningKey,
+    IdentitySignRequest,
 )
 
 
@@ -69,7 +70,8 @@ class IdentityRepository:
         | IdentityGrant
         | IdentityAuthorizationCode
         | IdentityPasskey
-        | IdentityChallenge,
+        | IdentityChallenge
+        | IdentitySignRequest,
     ) -> None:
         self.session.add(row)
         await self.session.flush()
@@ -199,3 +201,6 @@ class IdentityRepository:
             .order_by(IdentityGrant.created_at.desc())
         )
         return (await self.session.scalars(stmt)).all()
+
+    async def sign_request(self, cert_tx_id: str) -> IdentitySignRequest | None:
+        return await self.session.get(IdentitySignRequest, cert_tx_id)
