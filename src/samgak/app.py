@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from samgak import directory, identity, web
 from samgak.config import Settings, get_settings
 from samgak.institution.app import build_institution, create_institution_app
+from samgak.institution.ca_client import HttpCertificateAuthority
 from samgak.institution.directory_client import HttpDirectory
 from samgak.institution.state import Institution
 from samgak.kit.db import Database
@@ -26,6 +27,10 @@ from samgak.kit.http import new_client
 
 def directory_url(settings: Settings) -> str:
     return settings.institution.directory_url or f"{settings.public_base_url}/portal"
+
+
+def ca_url(settings: Settings) -> str:
+    return settings.institution.ca_url or f"{settings.public_base_url}/ca"
 
 
 def create_app(
@@ -39,7 +44,17 @@ def create_app(
         client = new_client(directory_url(settings), transport=transport)
         member_directory = HttpDirectory(client, org_code=member.org_code, client_id="", client_secret="")
         institutions.append(
-            (build_institution(settings, member, directory=member_directory), member_directory)
+            (
+                build_institution(
+                    settings,
+                    member,
+                    directory=member_directory,
+                    ca=HttpCertificateAuthority(
+                        new_client(ca_url(settings), transport=transport), member_directory
+                    ),
+                ),
+                member_directory,
+            )
         )
 
     @asynccontextmanager
@@ -76,6 +91,7 @@ def create_app(
         await apps_client.aclose()
         for institution, member_directory in institutions:
             await institution.call_log.close()
+            await institution.ca.client.aclose()  # type: ignore[attr-defined]
             await institution.reader.close()
             await member_directory.client.aclose()
             await institution.db.dispose()
@@ -123,7 +139,8 @@ def create_member_app(
         client_id=settings.institution.portal_client_id,
         client_secret=settings.institution.portal_client_secret.get_secret_value(),
     )
-    institution = build_institution(settings, member, directory=member_directory)
+    ca = HttpCertificateAuthority(new_client(ca_url(settings), transport=transport), member_directory)
+    institution = build_institution(settings, member, directory=member_directory, ca=ca)
     app = create_institution_app(institution)
 
     @asynccontextmanager
@@ -132,6 +149,7 @@ def create_member_app(
         await institution.call_log.close()
         await institution.reader.close()
         await client.aclose()
+        await ca.client.aclose()
         await institution.db.dispose()
 
     app.router.lifespan_context = lifespan

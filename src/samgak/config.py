@@ -106,6 +106,7 @@ class InstitutionSettings(BaseModel):
     rate_limit_per_second: float = 2000.0
     rate_limit_burst: float = 4000.0
     directory_url: str | None = None  # the portal's 지원 API base; public_base_url + "/portal" when unset
+    ca_url: str | None = None  # the integrated-auth CA (IA101/IA104); public_base_url + "/ca" when unset
     portal_client_id: str = ""  # a member deployable's own 지원-001 credentials (serve-member)
     portal_client_secret: SecretStr = SecretStr("")
 

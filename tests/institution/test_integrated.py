@@ -1,32 +1,23 @@
-"""통합인증-002: one signed transmission request per holder → tokens, with a real signature check."""
+"""통합인증-002: the holder grants tokens on a consent the person signed once at the alliance CA
+(IA102–IA104), and refuses anything the CA does not vouch for."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
-from joserfc import jws
-from joserfc.jwk import ECKey
 
-from samgak import directory
 from samgak.kit.timeutil import today_kst
 from tests.conftest import Operator, holding, tran_id
+from tests.identity.softauthn import SoftAuthenticator
+from tests.identity.test_passkeys import enrol
+from tests.identity.test_signup import prove
 
 KT = ("kt", "KTTC000030")
-
-
-@pytest.fixture(scope="module")
-async def signer(app: Any, alliance: Any) -> tuple[Any, Any, ECKey, str]:
-    person, contract = holding(alliance, KT[0], "telecom")
-    key = ECKey.generate_key("P-256")
-    kid = f"test-{uuid.uuid4().hex[:12]}"
-    async with app.state.platform_db.unit_of_work() as session:
-        await directory.register_signer_key(session, kid, "SAMGAKCA01", person.ci, key.as_dict(private=False))
-    return person, contract, key, kid
+SIGN_TX = "SAMGAKMD01_SAMGAKID01_20261125_000100"
 
 
 def consent_document(operator: Operator, assets: list[str], **changes: Any) -> str:
@@ -46,15 +37,79 @@ def consent_document(operator: Operator, assets: list[str], **changes: Any) -> s
     return json.dumps(document, ensure_ascii=False)
 
 
-def form(operator: Operator, person: Any, consent: str, signature: str, **changes: str) -> dict[str, str]:
+@pytest.fixture(scope="module")
+async def signed(app: Any, client: httpx.AsyncClient, operator: Operator, alliance: Any) -> dict[str, Any]:
+    """One signature by the person over five consents for KT (one per test case)."""
+    person, contract = holding(alliance, KT[0], "telecom", start=36)
+    documents = {
+        "ok": consent_document(operator, [contract.asset_key]),
+        "all": consent_document(operator, ["all_asset"]),
+        "list": consent_document(operator, [contract.asset_key]),
+        "receiver": consent_document(operator, [contract.asset_key], rcv_org_code="OTHERORG01"),
+        "other": consent_document(operator, [contract.asset_key]),
+    }
+    bundle = [
+        {"tx_id": f"MD_{operator.org_code}_{KT[1]}_{name}", "consent_title": name, "consent": text}
+        for name, text in documents.items()
+    ]
+    token = (
+        await client.post(
+            "/ca/oauth/2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": operator.client_id,
+                "client_secret": operator.secret,
+                "scope": "ca",
+            },
+        )
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    cert_tx_id = (
+        await client.post(
+            "/ca/sign_request",
+            headers=auth,
+            json={"sign_tx_id": SIGN_TX, "user_ci": person.ci, "consent_list": bundle},
+        )
+    ).json()["cert_tx_id"]
+    authenticator = SoftAuthenticator()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+    ) as browser:
+        assert (await prove(browser, person)).status_code == 303
+        assert (await enrol(browser, authenticator)).status_code == 201
+        started = (await browser.post(f"/id/sign/{cert_tx_id}/options")).json()
+        done = await browser.post(
+            f"/id/sign/{cert_tx_id}",
+            json={
+                "challenge_id": started["challenge_id"],
+                "credential": authenticator.get(started["options"]),
+            },
+        )
+        assert done.status_code == 200, done.text
+    result = (
+        await client.post(
+            "/ca/sign_result", headers=auth, json={"cert_tx_id": cert_tx_id, "sign_tx_id": SIGN_TX}
+        )
+    ).json()
+    by_tx = {s["tx_id"]: s["signed_consent"] for s in result["signed_consent_list"]}
     return {
-        "tx_id": f"MD_{operator.org_code}_{KT[1]}_{uuid.uuid4().hex[:20]}",
+        "person": person,
+        "contract": contract,
+        "cert_tx_id": cert_tx_id,
+        "items": {c["consent_title"]: (c["tx_id"], c["consent"], by_tx[c["tx_id"]]) for c in bundle},
+    }
+
+
+def form(operator: Operator, signed: dict[str, Any], name: str, **changes: str) -> dict[str, str]:
+    tx_id, consent, signature = signed["items"][name]
+    return {
+        "tx_id": tx_id,
         "org_code": KT[1],
         "grant_type": "password",
         "client_id": operator.client_id,
         "client_secret": operator.secret,
-        "ca_code": "SAMGAKCA01",
-        "username": person.ci,
+        "ca_code": "SAMGAKID01",
+        "username": signed["person"].ci,
         "request_type": "1",
         "password_len": str(len(signature)),
         "password": signature,
@@ -62,66 +117,61 @@ def form(operator: Operator, person: Any, consent: str, signature: str, **change
         "consent_type": "0",
         "consent_len": str(len(consent)),
         "consent": consent,
+        "cert_tx_id": signed["cert_tx_id"],
     } | changes
 
 
-async def token(client: Any, data: dict[str, str]) -> Any:
+async def token(client: httpx.AsyncClient, data: dict[str, str]) -> Any:
     return await client.post("/inst/kt/oauth/2.0/token", data=data, headers={"x-api-tran-id": tran_id()})
 
 
-async def test_signed_consent_gets_scoped_token(client: Any, operator: Operator, signer: Any) -> None:
-    person, contract, key, kid = signer
-    consent = consent_document(operator, [contract.asset_key])
-    signature = jws.serialize_compact({"alg": "ES256", "kid": kid}, consent.encode(), key)
-    data = form(operator, person, consent, signature)
+async def test_signed_consent_gets_scoped_token(
+    client: httpx.AsyncClient, operator: Operator, signed: Any
+) -> None:
+    data = form(operator, signed, "ok")
     response = await token(client, data)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["tx_id"] == data["tx_id"]
-    assert body["scope"] == "telecom.list telecom.mgmt"
+    assert body["tx_id"] == data["tx_id"] and body["scope"] == "telecom.list telecom.mgmt"
     listing = await client.get(
         "/inst/kt/v1/telecom/telecoms",
         params={"org_code": KT[1]},
         headers={"Authorization": f"Bearer {body['access_token']}", "x-api-tran-id": tran_id()},
     )
     consented = {t["mgmt_id"]: t["is_consent"] for t in listing.json()["telecom_list"]}
-    assert consented[contract.asset_key] == "true"
+    assert consented[signed["contract"].asset_key] == "true"
     replay = await token(client, data)
     assert (replay.status_code, replay.json()["error"]) == (400, "invalid_grant")
 
 
-async def test_hash_consent_type(client: Any, operator: Operator, signer: Any) -> None:
-    person, _contract, key, kid = signer
-    consent = consent_document(operator, ["all_asset"])
-    digest = hashlib.sha256(consent.encode()).hexdigest().encode()
-    signature = jws.serialize_compact({"alg": "ES256", "kid": kid}, digest, key)
-    response = await token(client, form(operator, person, consent, signature, consent_type="1"))
-    assert response.status_code == 200, response.text
+async def test_all_asset(client: httpx.AsyncClient, operator: Operator, signed: Any) -> None:
+    assert (await token(client, form(operator, signed, "all"))).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "tamper", ["other_key", "changed_consent", "other_person", "wrong_receiver", "list_only"]
-)
-async def test_forged_or_altered_requests_are_refused(
-    client: Any, operator: Operator, signer: Any, alliance: Any, tamper: str
+async def test_list_only_request(client: httpx.AsyncClient, operator: Operator, signed: Any) -> None:
+    response = await token(client, form(operator, signed, "list", request_type="0"))
+    assert response.json()["scope"] == "telecom.list"
+
+
+async def test_signed_for_another_receiver_refused(
+    client: httpx.AsyncClient, operator: Operator, signed: Any
 ) -> None:
-    person, contract, key, kid = signer
-    consent = consent_document(operator, [contract.asset_key])
-    signing_key = ECKey.generate_key("P-256") if tamper == "other_key" else key
-    signature = jws.serialize_compact({"alg": "ES256", "kid": kid}, consent.encode(), signing_key)
-    data = form(operator, person, consent, signature)
+    response = await token(client, form(operator, signed, "receiver"))
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+
+
+@pytest.mark.parametrize("tamper", ["changed_consent", "other_person", "other_signature", "forged"])
+async def test_anything_the_ca_does_not_vouch_for_is_refused(
+    client: httpx.AsyncClient, operator: Operator, signed: Any, alliance: Any, tamper: str
+) -> None:
+    data = form(operator, signed, "other")  # a refused attempt does not spend its tx_id
     if tamper == "changed_consent":
-        data["consent"] = consent_document(operator, ["all_asset"])
+        data["consent"] = signed["items"]["all"][1]
     elif tamper == "other_person":
-        data["username"] = alliance.person(person.index + 1).ci
-    elif tamper == "wrong_receiver":
-        forged = consent_document(operator, [contract.asset_key], rcv_org_code="OTHERORG01")
-        data["consent"] = forged
-        data["password"] = jws.serialize_compact({"alg": "ES256", "kid": kid}, forged.encode(), key)
-    elif tamper == "list_only":
-        data["request_type"] = "0"
-        response = await token(client, data)
-        assert response.json()["scope"] == "telecom.list"
-        return
+        data["username"] = alliance.person(signed["person"].index + 1).ci
+    elif tamper == "other_signature":
+        data["password"] = signed["items"]["ok"][2]
+    else:
+        data["password"] = "eyJhbGciOiJFUzI1NiJ9.eyJ0eF9pZCI6Im5vIn0.c2lnbmF0dXJl"
     response = await token(client, data)
     assert (response.status_code, response.json()["error"]) == (400, "invalid_grant"), response.text

@@ -20,6 +20,7 @@ from samgak.config import MemberSettings, Settings
 from samgak.institution import carrier, transfer
 from samgak.institution.auth import individual
 from samgak.institution.auth.tokens import TokenIssuer
+from samgak.institution.ca_client import CertificateAuthority
 from samgak.institution.calllog import CallEnvelope, CallLog
 from samgak.institution.core import Core
 from samgak.institution.core.synthetic import MemberKeys, SyntheticCore
@@ -61,6 +62,7 @@ def build_institution(
     member: MemberSettings,
     *,
     directory: Directory,
+    ca: CertificateAuthority,
     core: Core | None = None,
     db: Database | None = None,
 ) -> Institution:
@@ -81,6 +83,7 @@ def build_institution(
             refresh_ttl=timedelta(days=cfg.refresh_token_ttl_days),
         ),
         directory=directory,
+        ca=ca,
         digest_key=keys.digest_key,
         limiter=RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst),
         login_limiter=RateLimiter(1 / 60, 10),  # ten sign-ins per phone, then one a minute

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from samgak.config import MemberSettings, Settings
 from samgak.institution.auth.tokens import TokenIssuer
+from samgak.institution.ca_client import CertificateAuthority
 from samgak.institution.calllog import CallLog
 from samgak.institution.core import Core
 from samgak.institution.directory_client import Directory
@@ -33,6 +34,7 @@ class Institution:
     core: Core
     tokens: TokenIssuer
     directory: Directory
+    ca: CertificateAuthority
     digest_key: bytes
     limiter: RateLimiter
     login_limiter: RateLimiter

@@ -1,15 +1,13 @@
 """통합인증-002 — token grant on a signed transmission request (MyData standard 3.4, 별첨2).
 
-The operator sends, per holder, the consent document (전송요구내역, ``consent``) and the
-customer's signature over it (``password``), with the customer's CI as ``username``. Until the
-alliance identity provider acts as the certificate authority (IA104 sign-verification), the
-holder verifies the signature itself against the signer key the directory registered for
-that CI — a real signature check, never a bypass:
+The operator sends, per holder, the consent document (전송요구내역, ``consent``), the person's
+signed consent from the certificate authority (``password``, ``cert_tx_id``) and the person's CI
+as ``username``. The holder asks the CA (the alliance identity, IA104 sign-verification, over
+HTTP) whether the signature is genuine and whose it is:
 
 1. ``tx_id`` is new (a replayed request is refused);
-2. ``password`` is a compact JWS whose ``kid`` names an active key in the directory, whose
-   subject is ``username``, and whose payload is the consent (``consent_type=0``) or its
-   SHA-256 (``consent_type=1``);
+2. the CA confirms the signed consent covers exactly this consent and returns the signer's CI,
+   which must be ``username``;
 3. the consent names us as sender and the caller as receiver and has not ended;
 4. the customer exists here; the assets of ``target_info`` are theirs (``all_asset`` = all).
 
@@ -18,18 +16,14 @@ that CI — a real signature check, never a bypass:
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from typing import Any
 
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import import_key
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.institution.auth.consent import ConsentTerms, issue_tokens, store_consent
-from samgak.institution.directory_client import DirectoryUnavailable, RegisteredService
+from samgak.institution.ca_client import CaUnavailable
+from samgak.institution.directory_client import RegisteredService
 from samgak.institution.errors import OAuthError
 from samgak.institution.repository import GatewayRepository
 from samgak.institution.state import ASSET_SCOPE, INDUSTRY_SCOPES, Institution
@@ -43,32 +37,24 @@ def _invalid(description: str) -> OAuthError:
 
 async def _verified_consent(institution: Institution, form: dict[str, str]) -> dict[str, Any]:
     signed, consent_text, ci = form.get("password", ""), form.get("consent", ""), form.get("username", "")
-    if not signed or not consent_text or not ci:
-        raise OAuthError("invalid_request", "password(서명), consent, username(CI)가 모두 필요합니다")
-    try:
-        header = json.loads(base64.urlsafe_b64decode(signed.split(".")[0] + "==").decode())
-        kid = str(header["kid"])
-    except (ValueError, KeyError, IndexError, TypeError):
-        raise _invalid("전자서명 형식이 올바르지 않습니다") from None
-    try:
-        key = await institution.directory.signer_key(kid)
-    except DirectoryUnavailable as exc:
-        raise OAuthError("temporarily_unavailable", "인증서 정보를 확인할 수 없습니다", 503) from exc
-    if key is None or not key.active:
-        raise _invalid("등록되지 않았거나 폐기된 인증서입니다")
-    if not equals(key.subject_ci_digest, hashlib.sha256(ci.encode()).hexdigest()):
-        raise _invalid("서명자와 고객(username)이 다릅니다")
-    try:
-        verified = jws.deserialize_compact(
-            signed, import_key(key.jwk), algorithms=["ES256", "EdDSA", "RS256", "PS256"]
+    if not signed or not consent_text or not ci or not form.get("cert_tx_id"):
+        raise OAuthError(
+            "invalid_request", "password(서명), consent, username(CI), cert_tx_id가 모두 필요합니다"
         )
-    except (JoseError, ValueError) as exc:
-        raise _invalid("전자서명 검증에 실패했습니다") from exc
-    expected = consent_text.encode()
-    if form.get("consent_type", "0") == "1":
-        expected = hashlib.sha256(expected).hexdigest().encode()
-    if not equals(verified.payload.decode(errors="replace"), expected.decode()):
-        raise _invalid("서명된 내용과 전송요구내역이 다릅니다")
+    try:
+        verification = await institution.ca.sign_verification(
+            tx_id=form.get("tx_id", ""),
+            cert_tx_id=form["cert_tx_id"],
+            signed_consent=signed,
+            consent=consent_text,
+            consent_type=form.get("consent_type", "0"),
+        )
+    except CaUnavailable as exc:
+        raise OAuthError("temporarily_unavailable", "인증기관에 서명을 확인할 수 없습니다", 503) from exc
+    if not verification.valid:
+        raise _invalid("전자서명 검증에 실패했습니다")
+    if not equals(verification.user_ci, ci):
+        raise _invalid("서명자와 고객(username)이 다릅니다")
     try:
         consent = json.loads(consent_text)
     except ValueError:
