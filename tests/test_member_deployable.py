@@ -18,7 +18,7 @@ async def test_member_runs_alone_against_the_directory(
     app: Any, settings: Settings, operator: Operator
 ) -> None:
     async with app.state.platform_db.unit_of_work() as session:
-        client_id, secret = await directory.reissue_support_client(session, "KTTC000030")
+        client_id, secret = await directory.register_support_client(session, "KTTC000030")
     alone = settings.model_copy(deep=True)
     alone.institution.portal_client_id = client_id
     alone.institution.portal_client_secret = SecretStr(secret)

@@ -20,12 +20,10 @@ import samgak.migrations.platform
 from samgak.config import Settings
 from samgak.directory import (
     ServiceCreate,
-    get_signer_key,
     list_orgs,
     list_services,
     public_orgs,
     register_service,
-    register_signer_key,
     seed_alliance,
     verify_support_client,
 )
@@ -72,13 +70,6 @@ async def test_directory_on_postgres(pg: Database) -> None:
             ),
         )
         client_id, support_secret = await new_support_client(session, "KTTC000030")
-        await register_signer_key(
-            session,
-            "k1",
-            "SAMGAKCA01",
-            "ci",
-            {"kty": "OKP", "crv": "Ed25519", "x": "xdd2cRJdFxg_MJhR430VKnJL7xMrRNaVAM636cIAFkE"},
-        )
     async with pg.read_sessions() as session:
         assert [o.org_code for o in await public_orgs(session)] == sorted(
             s.org_code for s in settings.members
@@ -88,5 +79,4 @@ async def test_directory_on_postgres(pg: Database) -> None:
         assert (await list_orgs(session, "99991231235959")).orgs == []
         assert [s.service_name for s in (await list_services(session)).services] == ["pay"]
         assert await verify_support_client(session, client_id, support_secret) == "KTTC000030"
-        assert (await get_signer_key(session, "k1")).status == "active"
     assert secret.startswith("sgk_cs_")

@@ -145,7 +145,7 @@ async def test_mgmt_guards(
         ({"Authorization": f"Bearer {_forged(settings, scope='ca')}"}, 401, "40104"),
     ]
     for headers, status, rsp_code in cases:
-        for url in (ORGS_URL, SERVICES_URL, "/portal/v1/mgmts/signer-keys/k1"):
+        for url in (ORGS_URL, SERVICES_URL):
             response = await client.get(url, headers={"x-api-tran-id": tran_id} | headers)
             assert (response.status_code, response.json()["rsp_code"]) == (status, rsp_code), (url, headers)
             assert "detail" not in response.json()

@@ -99,7 +99,7 @@ async def test_one_signature_for_every_holder(
     assert [s["tx_id"] for s in signed_list] == [c["tx_id"] for c in bundle]
 
     async with app.state.platform_db.unit_of_work() as session:
-        holder_id, holder_secret = await directory.reissue_support_client(session, "KTTC000030")
+        holder_id, holder_secret = await directory.register_support_client(session, "KTTC000030")
     holder = {"Authorization": f"Bearer {await ca_token(client, holder_id, holder_secret)}"}
     kt = signed_list[1]
     verified = await client.post(

@@ -2,7 +2,7 @@
 
 It keeps the member orgs (정보제공자) with their org codes, industries, endpoints and non-peak
 windows; the registered services of receiving orgs with their client credentials; every org's
-credentials for the support APIs; and the interim integrated-auth signer keys. It serves them
+credentials for the support APIs; and the relying parties of the alliance identity. It serves them
 through the portal's 지원 APIs (standard 3.6): 지원-001 token, 지원-002 orgs, 지원-003 services.
 
 Deliberate deviation from the standard: 지원-003 publishes ``client_secret_digest`` (hex
@@ -11,8 +11,7 @@ stored hashed everywhere in samgak (house style 16), so the directory cannot sen
 not keep; a data holder checks a presented secret by comparing ``sha256(secret)`` with the
 digest in constant time (``samgak.kit.crypto.secret_digest`` and ``equals``).
 
-Other samgak additions: ``org_name_en`` in 지원-002 items, and
-``GET /portal/v1/mgmts/signer-keys/{kid}`` for the interim integrated-auth certificates.
+Other samgak addition: ``org_name_en`` in 지원-002 items.
 
 Mounting: ``app.include_router(router)`` at the root;
 ``app.add_exception_handler(DirectoryError, directory_error_handler)``; ``app.state.platform_db``
@@ -32,7 +31,6 @@ from samgak.directory.errors import (
     OAuthError,
     OrgNotFound,
     ServiceNotFound,
-    SignerKeyNotFound,
     directory_error_handler,
 )
 from samgak.directory.schemas import (
@@ -46,7 +44,6 @@ from samgak.directory.schemas import (
     Service,
     ServiceChanges,
     ServiceCreate,
-    SignerKey,
     SupportToken,
     SupportTokenClaims,
     check_np_times,
@@ -57,7 +54,6 @@ from samgak.directory.service import (
     SUPPORT_SCOPE,
     get_public_org,
     get_relying_party,
-    get_signer_key,
     issue_service_credentials,
     issue_support_token,
     list_orgs,
@@ -66,11 +62,9 @@ from samgak.directory.service import (
     register_org,
     register_relying_party,
     register_service,
-    register_signer_key,
     register_support_client,
     reissue_support_client,
     retire_org,
-    revoke_signer_key,
     rotate_service_secret,
     seed_alliance,
     verify_service_client,
@@ -102,8 +96,6 @@ __all__ = [
     "ServiceChanges",
     "ServiceCreate",
     "ServiceNotFound",
-    "SignerKey",
-    "SignerKeyNotFound",
     "SupportToken",
     "SupportTokenClaims",
     "check_np_times",
@@ -112,7 +104,6 @@ __all__ = [
     "get_read_session",
     "get_relying_party",
     "get_session",
-    "get_signer_key",
     "issue_service_credentials",
     "issue_support_token",
     "list_orgs",
@@ -121,11 +112,9 @@ __all__ = [
     "register_org",
     "register_relying_party",
     "register_service",
-    "register_signer_key",
     "register_support_client",
     "reissue_support_client",
     "retire_org",
-    "revoke_signer_key",
     "rotate_service_secret",
     "router",
     "seed_alliance",

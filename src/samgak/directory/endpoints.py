@@ -27,7 +27,6 @@ from samgak.directory.errors import (
 from samgak.directory.schemas import (
     MgmtOrgList,
     MgmtServiceList,
-    MgmtSignerKey,
     PublicOrg,
     SupportToken,
     SupportTokenClaims,
@@ -146,9 +145,3 @@ async def list_mgmt_services(
 ) -> MgmtServiceList:
     """지원-003 서비스정보 조회: services changed after ``search_timestamp``, by org."""
     return MgmtServiceList.of(await service.list_services(session, search_timestamp))
-
-
-@router.get("/portal/v1/mgmts/signer-keys/{kid}", response_model=MgmtSignerKey, tags=["지원 API"])
-async def get_mgmt_signer_key(kid: str, _caller: SupportCaller, session: ReadSessionDep) -> MgmtSignerKey:
-    """An interim integrated-auth certificate by ``kid`` (samgak's addition; 40402 when unknown)."""
-    return MgmtSignerKey.of(await service.get_signer_key(session, kid))

@@ -10,7 +10,6 @@
         ├── InsufficientScope     401 40104
         ├── OrgNotFound           404 40402
         ├── ServiceNotFound       404 40402
-        ├── SignerKeyNotFound     404 40402
         ├── AlreadyRegistered     409 40001
         └── OAuthError            {error, error_description}  (지원-001, RFC 6749 5.2)
             ├── InvalidRequest        400 invalid_request
@@ -81,12 +80,6 @@ class OrgNotFound(DirectoryError):
 class ServiceNotFound(DirectoryError):
     status_code = 404
     code = "service_not_found"
-    rsp_code = "40402"
-
-
-class SignerKeyNotFound(DirectoryError):
-    status_code = 404
-    code = "signer_key_not_found"
     rsp_code = "40402"
 
 

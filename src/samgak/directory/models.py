@@ -7,7 +7,6 @@ Invariants:
 * Every org and service row carries ``op_type`` (I/M/D, 지원-002/003) and ``modified_at``; a
   change that alters nothing leaves both untouched, so ``search_timestamp`` polls stay quiet.
   Deletion is ``op_type='D'``, never a DELETE, so pollers learn of it.
-* A signer key stores the SHA-256 of the subject's CI, never the CI.
 """
 
 from __future__ import annotations
@@ -113,15 +112,3 @@ class DirectorySupportClient(Base):
     org_code: Mapped[str] = mapped_column(ForeignKey("directory_org.org_code"), index=True)
     client_secret_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class DirectorySignerKey(Base):
-    """An interim integrated-auth certificate: a subject's public key as its CA vouches for it."""
-
-    __tablename__ = "directory_signer_key"
-    kid: Mapped[str] = mapped_column(String(100), primary_key=True)
-    ca_code: Mapped[str] = mapped_column(String(10))
-    subject_ci_digest: Mapped[str] = mapped_column(String(64), index=True)
-    jwk: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -12,7 +12,6 @@ from samgak.directory.models import (
     DirectoryOrg,
     DirectoryRelyingParty,
     DirectoryService,
-    DirectorySignerKey,
     DirectorySupportClient,
 )
 
@@ -27,11 +26,7 @@ class Repository:
 
     async def add(
         self,
-        row: DirectoryOrg
-        | DirectoryService
-        | DirectorySupportClient
-        | DirectorySignerKey
-        | DirectoryRelyingParty,
+        row: DirectoryOrg | DirectoryService | DirectorySupportClient | DirectoryRelyingParty,
     ) -> None:
         self.session.add(row)
         await self.session.flush()
@@ -77,7 +72,7 @@ class Repository:
             query = query.where(DirectoryService.org_code == org_code)
         return (await self.session.scalars(query)).all()
 
-    # -- support clients and signer keys
+    # -- support clients and relying parties
 
     async def get_support_client(self, client_id: str) -> DirectorySupportClient | None:
         return await self.session.get(DirectorySupportClient, client_id)
@@ -89,6 +84,3 @@ class Repository:
 
     async def get_relying_party(self, client_id: str) -> DirectoryRelyingParty | None:
         return await self.session.get(DirectoryRelyingParty, client_id)
-
-    async def get_signer_key(self, kid: str) -> DirectorySignerKey | None:
-        return await self.session.get(DirectorySignerKey, kid)

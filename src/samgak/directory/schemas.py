@@ -159,21 +159,6 @@ class SupportClient(BaseModel):
     client_secret: str
 
 
-class SignerKey(BaseModel):
-    """An interim integrated-auth certificate (the CA vouches: this key signs for this CI)."""
-
-    kid: str
-    ca_code: str
-    subject_ci_digest: str
-    jwk: dict[str, Any]
-    created_at: datetime
-    revoked_at: datetime | None
-
-    @property
-    def status(self) -> Literal["active", "revoked"]:
-        return "revoked" if self.revoked_at else "active"
-
-
 class OrgChanges(BaseModel):
     """Orgs changed after a ``search_timestamp`` (2.6) and the timestamp to send next."""
 
@@ -328,26 +313,6 @@ class MgmtServiceList(_Rsp):
             for code, items in sorted(by_org.items())
         ]
         return cls(search_timestamp=changes.search_timestamp, org_cnt=str(len(orgs)), org_list=orgs)
-
-
-class MgmtSignerKey(_Rsp):
-    """``GET /v1/mgmts/signer-keys/{kid}`` response (a samgak addition to the 지원 APIs)."""
-
-    kid: str
-    ca_code: str
-    subject_ci_digest: str
-    jwk: dict[str, Any]
-    status: Literal["active", "revoked"]
-
-    @classmethod
-    def of(cls, key: SignerKey) -> MgmtSignerKey:
-        return cls(
-            kid=key.kid,
-            ca_code=key.ca_code,
-            subject_ci_digest=key.subject_ci_digest,
-            jwk=key.jwk,
-            status=key.status,
-        )
 
 
 class RelyingPartyCreate(BaseModel):

@@ -1,4 +1,4 @@
-"""The directory's logic: orgs, registered services, support clients and tokens, signer keys.
+"""The directory's logic: orgs, registered services, relying parties, support clients and tokens.
 
 Functions take the caller's session and never commit (they may flush): the request
 dependency, the CLI command or the job runner owns the unit of work.
@@ -7,7 +7,6 @@ dependency, the CLI command or the job runner owns the unit of work.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 import time
@@ -29,13 +28,11 @@ from samgak.directory.errors import (
     InvalidToken,
     OrgNotFound,
     ServiceNotFound,
-    SignerKeyNotFound,
 )
 from samgak.directory.models import (
     DirectoryOrg,
     DirectoryRelyingParty,
     DirectoryService,
-    DirectorySignerKey,
     DirectorySupportClient,
 )
 from samgak.directory.repository import Repository
@@ -49,7 +46,6 @@ from samgak.directory.schemas import (
     Service,
     ServiceChanges,
     ServiceCreate,
-    SignerKey,
     SupportToken,
     SupportTokenClaims,
 )
@@ -349,50 +345,6 @@ def verify_support_token(settings: Settings, token: str) -> SupportTokenClaims:
     return claims
 
 
-# --------------------------------------------------------------------------- signer keys
-
-
-async def register_signer_key(
-    session: AsyncSession, kid: str, ca_code: str, ci: str, jwk: dict[str, Any]
-) -> SignerKey:
-    """Record a subject's public key (EC P-256 or Ed25519) as vouched for by the CA ``ca_code``."""
-    if not _KID.match(kid):
-        raise InvalidParameter("kid must be 1-100 of A-Z a-z 0-9 . _ : -")
-    if not _ORG_CODE.match(ca_code):
-        raise InvalidParameter("ca_code must be an org code")
-    public = _public_jwk(jwk) | {"kid": kid}
-    repo = Repository.from_session(session)
-    if await repo.get_signer_key(kid) is not None:
-        raise AlreadyRegistered(f"signer key {kid} is already registered")
-    row = DirectorySignerKey(
-        kid=kid,
-        ca_code=ca_code,
-        subject_ci_digest=hashlib.sha256(ci.encode()).hexdigest(),
-        jwk=json.dumps(public, sort_keys=True),
-        created_at=utcnow(),
-        revoked_at=None,
-    )
-    await repo.add(row)
-    return _signer_key(row)
-
-
-async def get_signer_key(session: AsyncSession, kid: str) -> SignerKey:
-    row = await Repository.from_session(session).get_signer_key(kid)
-    if row is None:
-        raise SignerKeyNotFound(f"미존재 서명키: {kid}")
-    return _signer_key(row)
-
-
-async def revoke_signer_key(session: AsyncSession, kid: str) -> SignerKey:
-    row = await Repository.from_session(session).get_signer_key(kid)
-    if row is None:
-        raise SignerKeyNotFound(f"미존재 서명키: {kid}")
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        await session.flush()
-    return _signer_key(row)
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -430,14 +382,3 @@ def _public_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
     except (JoseError, ValueError, TypeError) as exc:
         raise InvalidParameter("jwk is not a valid key") from exc
     return dict(key.as_dict(private=False))
-
-
-def _signer_key(row: DirectorySignerKey) -> SignerKey:
-    return SignerKey(
-        kid=row.kid,
-        ca_code=row.ca_code,
-        subject_ci_digest=row.subject_ci_digest,
-        jwk=json.loads(row.jwk),
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-    )

@@ -1,7 +1,7 @@
-"""The holder's view of the alliance directory, over HTTP (지원-001, 지원-003, signer keys).
+"""The holder's view of the alliance directory, over HTTP (지원-001, 지원-003).
 
-A holder learns registered services (client ids, secret digests, redirect URIs, scopes) and
-integrated-auth signer keys from the portal, never from the platform's database. Answers are
+A holder learns registered services (client ids, secret digests, redirect URIs, scopes) from the
+portal, never from the platform's database. Answers are
 cached for a few minutes; an unknown client id triggers at most one refresh per interval.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 
@@ -25,19 +25,8 @@ class RegisteredService:
     scopes: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class SignerKey:
-    kid: str
-    ca_code: str
-    subject_ci_digest: str
-    jwk: dict[str, Any]
-    active: bool
-
-
 class Directory(Protocol):
     async def service(self, client_id: str) -> RegisteredService | None: ...
-
-    async def signer_key(self, kid: str) -> SignerKey | None: ...
 
 
 class DirectoryUnavailable(Exception):
@@ -126,18 +115,3 @@ class HttpDirectory:
                 self._misses[client_id] = now
             await self._refresh_services()
         return self._services.get(client_id)
-
-    async def signer_key(self, kid: str) -> SignerKey | None:
-        response = await self._get(f"/v1/mgmts/signer-keys/{kid}")
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise DirectoryUnavailable(f"signer key: {response.status_code}")
-        body = response.json()
-        return SignerKey(
-            kid=body["kid"],
-            ca_code=body["ca_code"],
-            subject_ci_digest=body["subject_ci_digest"],
-            jwk=body["jwk"],
-            active=body.get("status", "active") == "active",
-        )
