@@ -27,7 +27,7 @@ from samgak.identity import accounts
 from samgak.identity.models import IdentityAuthorizationCode, IdentityGrant, IdentityParRequest
 from samgak.identity.pages import COOKIE, SECURITY_HEADERS
 from samgak.identity.par import REQUEST_URI_PREFIX
-from samgak.identity.provider import Provider, get_provider
+from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository
 from samgak.identity.scopes import readable
 from samgak.kit.crypto import secret_digest
@@ -36,11 +36,6 @@ from samgak.kit.timeutil import coerce_datetime, utcnow
 router = APIRouter(tags=["identity"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 CODE_LIFETIME = timedelta(seconds=60)
-
-
-async def _unit_of_work(request: Request) -> Any:
-    async with request.app.state.platform_db.unit_of_work() as session:
-        yield session
 
 
 def _error_page(request: Request, message: str) -> Response:
@@ -75,7 +70,7 @@ async def _pushed(
 async def authorize(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     params = dict(request.query_params)
     if set(params) - {"client_id", "request_uri"} or "request_uri" not in params:
@@ -117,7 +112,7 @@ async def decide(
     csrf: str = Form(""),
     decision: str = Form(""),
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     cookie = request.cookies.get(COOKIE)
     current = await accounts.signed_in(session, cookie)

@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse
 from samgak import directory
 from samgak.identity.models import IdentityAccount, IdentitySignRequest
 from samgak.identity.passkeys import PasskeyRefused, bound_challenge, verify_own_assertion
-from samgak.identity.provider import Provider, get_provider
+from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository
 from samgak.identity.service import public_jwks, signing_key
 from samgak.kit.crypto import keyed_digest
@@ -52,11 +52,6 @@ def _fail(status: int, code: str, message: str) -> JSONResponse:
     return _answer({"rsp_code": code, "rsp_msg": message}, status)
 
 
-async def _unit_of_work(request: Request) -> Any:
-    async with request.app.state.platform_db.unit_of_work() as session:
-        yield session
-
-
 def digest(consent: str) -> str:
     return hashlib.sha256(consent.encode()).hexdigest()
 
@@ -71,7 +66,7 @@ def bundle_digest(consents: list[dict[str, str]]) -> bytes:
 async def ca_token(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
     if form.get("grant_type") != "client_credentials" or form.get("scope") != "ca":
@@ -135,7 +130,7 @@ async def _caller(request: Request, session: AsyncSession, provider: Provider) -
 async def sign_request(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     caller = await _caller(request, session, provider)
     if caller is None:
@@ -189,7 +184,7 @@ async def sign_request(
 async def sign_result(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     caller = await _caller(request, session, provider)
     if caller is None:
@@ -219,7 +214,7 @@ async def sign_result(
 async def sign_verification(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     caller = await _caller(request, session, provider)
     if caller is None:

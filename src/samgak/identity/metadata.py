@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 
 from samgak.identity.client_auth import authenticate_client
 from samgak.identity.dpop import ALGORITHMS
-from samgak.identity.provider import Provider, get_provider
+from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository
 from samgak.identity.service import public_jwks
 from samgak.kit.crypto import secret_digest
@@ -23,11 +23,6 @@ from samgak.kit.timeutil import utcnow
 
 router = APIRouter(tags=["identity"])
 well_known = APIRouter(tags=["identity"])
-
-
-async def _unit_of_work(request: Request) -> Any:
-    async with request.app.state.platform_db.unit_of_work() as session:
-        yield session
 
 
 def provider_metadata(provider: Provider) -> dict[str, Any]:
@@ -87,7 +82,7 @@ async def _grant_of(session: AsyncSession, token: str) -> tuple[Any, dict[str, A
 async def revoke(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     """Revoking either token ends the grant; an unknown token is answered 200 all the same (§2.2)."""
     form = {k: str(v) for k, v in (await request.form()).items()}
@@ -104,7 +99,7 @@ async def revoke(
 async def introspect(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
     party = await authenticate_client(

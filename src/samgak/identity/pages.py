@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from samgak import directory
 from samgak.identity import accounts, ca, passkeys, step_up
 from samgak.identity.carrier_client import CarrierRefused, CarrierUnavailable
-from samgak.identity.provider import Provider, get_provider
+from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository
 from samgak.identity.scopes import readable
 from samgak.kit.timeutil import KST, utcnow
@@ -35,9 +35,21 @@ SECURITY_HEADERS = {
 }
 
 
-async def _unit_of_work(request: Request) -> Any:
-    async with request.app.state.platform_db.unit_of_work() as session:
-        yield session
+def _with_session(response: Response, secret: str, provider: Provider) -> Response:
+    response.set_cookie(
+        COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=provider.issuer.startswith("https"),
+        max_age=int(accounts.SESSION_TTL.total_seconds()),
+        path="/",
+    )
+    return response
+
+
+def _login_required() -> JSONResponse:
+    return JSONResponse({"error": "login_required", "error_description": "로그인이 필요합니다"}, 401)
 
 
 def safe_next(value: str | None) -> str:
@@ -66,7 +78,7 @@ async def start(
     phone: str = Form(""),
     next: str = Form("/id/account"),
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     digits = "".join(ch for ch in phone if ch.isdigit())
     birth = "".join(ch for ch in birth_date if ch.isdigit())
@@ -108,7 +120,7 @@ async def verify_page(
     request: Request,
     proofing_id: str,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     proofing = await accounts.pending_proofing(session, proofing_id)
     if proofing is None:
@@ -125,7 +137,7 @@ async def verify(
     proofing_id: str,
     code: str = Form(""),
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     proofing = await accounts.pending_proofing(session, proofing_id)
     if proofing is None:
@@ -157,22 +169,12 @@ async def verify(
             503,
         )
     secret = await accounts.open_session(session, account, acr=accounts.CARRIER_ACR, amr="sms")
-    response = RedirectResponse(proofing.next_url, status_code=303)
-    response.set_cookie(
-        COOKIE,
-        secret,
-        httponly=True,
-        samesite="lax",
-        secure=provider.issuer.startswith("https"),
-        max_age=int(accounts.SESSION_TTL.total_seconds()),
-        path="/",
-    )
-    return response
+    return _with_session(RedirectResponse(proofing.next_url, status_code=303), secret, provider)
 
 
 @router.get("/account")
 async def account_page(
-    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+    request: Request, session: AsyncSession = Depends(unit_of_work, scope="function")
 ) -> Response:
     current = await accounts.signed_in(session, request.cookies.get(COOKIE))
     if current is None:
@@ -219,7 +221,7 @@ async def account_page(
 
 @router.post("/grants/{grant_id}/revoke")
 async def revoke_grant(
-    request: Request, grant_id: str, session: AsyncSession = Depends(_unit_of_work, scope="function")
+    request: Request, grant_id: str, session: AsyncSession = Depends(unit_of_work, scope="function")
 ) -> Response:
     """Disconnect one member app: its tokens stop working at once."""
     current = await accounts.signed_in(session, request.cookies.get(COOKIE))
@@ -232,7 +234,7 @@ async def revoke_grant(
 
 @router.post("/signout")
 async def sign_out(
-    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+    request: Request, session: AsyncSession = Depends(unit_of_work, scope="function")
 ) -> Response:
     current = await accounts.signed_in(session, request.cookies.get(COOKIE))
     if current is not None:
@@ -244,25 +246,21 @@ async def sign_out(
 
 @router.post("/passkeys/register/options")
 async def passkey_register_options(
-    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+    request: Request, session: AsyncSession = Depends(unit_of_work, scope="function")
 ) -> Response:
     current = await accounts.signed_in(session, request.cookies.get(COOKIE))
     if current is None:
-        return JSONResponse(
-            {"error": "login_required", "error_description": "본인확인 후 등록할 수 있습니다"}, 401
-        )
+        return _login_required()
     return JSONResponse(await passkeys.registration_options(session, request.app.state.settings, current[0]))
 
 
 @router.post("/passkeys/register")
 async def passkey_register(
-    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+    request: Request, session: AsyncSession = Depends(unit_of_work, scope="function")
 ) -> Response:
     current = await accounts.signed_in(session, request.cookies.get(COOKIE))
     if current is None:
-        return JSONResponse(
-            {"error": "login_required", "error_description": "본인확인 후 등록할 수 있습니다"}, 401
-        )
+        return _login_required()
     body = await request.json()
     passkey = await passkeys.register(
         session,
@@ -282,7 +280,7 @@ def _address(request: Request) -> str:
 async def passkey_sign_in_options(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     provider.check_rate(provider.address_limiter, f"passkey:{_address(request)}")
     return JSONResponse(await passkeys.sign_in_options(session, request.app.state.settings))
@@ -292,34 +290,24 @@ async def passkey_sign_in_options(
 async def passkey_sign_in(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     body = await request.json()
     account = await passkeys.sign_in(
         session, request.app.state.settings, str(body.get("challenge_id", "")), body.get("credential") or {}
     )
     secret = await accounts.open_session(session, account, acr=passkeys.PASSKEY_ACR, amr=passkeys.PASSKEY_AMR)
-    response = JSONResponse({"next": safe_next(body.get("next"))})
-    response.set_cookie(
-        COOKIE,
-        secret,
-        httponly=True,
-        samesite="lax",
-        secure=provider.issuer.startswith("https"),
-        max_age=int(accounts.SESSION_TTL.total_seconds()),
-        path="/",
-    )
-    return response
+    return _with_session(JSONResponse({"next": safe_next(body.get("next"))}), secret, provider)
 
 
 @router.post("/step-up/options")
 async def step_up_options(
-    request: Request, session: AsyncSession = Depends(_unit_of_work, scope="function")
+    request: Request, session: AsyncSession = Depends(unit_of_work, scope="function")
 ) -> Response:
     """Start a payment approval: the passkey challenge binds amount, payee and reference."""
     current = await accounts.signed_in(session, request.cookies.get(COOKIE))
     if current is None:
-        return JSONResponse({"error": "login_required", "error_description": "로그인이 필요합니다"}, 401)
+        return _login_required()
     payload = await request.json()
     return JSONResponse(
         await step_up.step_up_options(session, request.app.state.settings, current[0], payload)
@@ -330,11 +318,11 @@ async def step_up_options(
 async def step_up_finish(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     current = await accounts.signed_in(session, request.cookies.get(COOKIE))
     if current is None:
-        return JSONResponse({"error": "login_required", "error_description": "로그인이 필요합니다"}, 401)
+        return _login_required()
     receipt = await step_up.step_up(
         session, request.app.state.settings, provider, current[0], await request.json()
     )
@@ -346,12 +334,12 @@ async def sign_options(
     request: Request,
     cert_tx_id: str,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     """통합인증: what the person is asked to sign (the bundle) and the passkey options binding it."""
     current = await accounts.signed_in(session, request.cookies.get(COOKIE))
     if current is None:
-        return JSONResponse({"error": "login_required", "error_description": "로그인이 필요합니다"}, 401)
+        return _login_required()
     pending = await ca.pending_sign_request(session, provider, current[0], cert_tx_id)
     if pending is None:
         return JSONResponse(
@@ -365,11 +353,11 @@ async def sign_bundle(
     request: Request,
     cert_tx_id: str,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     current = await accounts.signed_in(session, request.cookies.get(COOKIE))
     if current is None:
-        return JSONResponse({"error": "login_required", "error_description": "로그인이 필요합니다"}, 401)
+        return _login_required()
     pending = await ca.pending_sign_request(session, provider, current[0], cert_tx_id)
     if pending is None:
         return JSONResponse(

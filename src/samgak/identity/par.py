@@ -15,7 +15,6 @@ import json
 import re
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +24,7 @@ from samgak.identity.client_auth import authenticate_client
 from samgak.identity.dpop import verify_proof
 from samgak.identity.errors import IdentityError, InvalidScope, UnsupportedResponseType
 from samgak.identity.models import IdentityParRequest
-from samgak.identity.provider import Provider, get_provider
+from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository
 from samgak.kit.timeutil import utcnow
 
@@ -35,16 +34,11 @@ PAR_LIFETIME = 60  # seconds (FAPI 2.0: < 600)
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url(SHA-256) without padding
 
 
-async def _unit_of_work(request: Request) -> Any:
-    async with request.app.state.platform_db.unit_of_work() as session:
-        yield session
-
-
 @router.post("/par", summary="Pushed authorization request (RFC 9126)", status_code=201)
 async def push_authorization_request(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
     party = await authenticate_client(

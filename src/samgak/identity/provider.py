@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -79,3 +80,10 @@ def build_provider(settings: Settings, *, transport: httpx.AsyncBaseTransport | 
 def get_provider(request: Request) -> Provider:
     provider: Provider = request.app.state.identity
     return provider
+
+
+async def unit_of_work(request: Request) -> Any:
+    """The request's unit of work on the platform database (depend with ``scope="function"``: it
+    commits before the response is sent)."""
+    async with request.app.state.platform_db.unit_of_work() as session:
+        yield session

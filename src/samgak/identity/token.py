@@ -32,7 +32,7 @@ from samgak.identity.client_auth import authenticate_client
 from samgak.identity.dpop import verify_proof
 from samgak.identity.errors import IdentityError
 from samgak.identity.models import IdentityGrant
-from samgak.identity.provider import Provider, get_provider
+from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository
 from samgak.identity.service import public_jwks, signing_key
 from samgak.kit.crypto import secret_digest
@@ -66,11 +66,6 @@ def refusal(error: IdentityError) -> JSONResponse:
         error.status_code,
         headers={"Cache-Control": "no-store"},
     )
-
-
-async def _unit_of_work(request: Request) -> Any:
-    async with request.app.state.platform_db.unit_of_work() as session:
-        yield session
 
 
 def _s256(verifier: str) -> str:
@@ -137,7 +132,7 @@ async def _tokens(
 async def token(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
     party = await authenticate_client(
@@ -187,7 +182,7 @@ async def token(
 async def userinfo(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(_unit_of_work, scope="function"),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     authorization = request.headers.get("authorization", "")
     scheme, _, access = authorization.partition(" ")
