@@ -279,3 +279,66 @@ async def test_revocation_and_introspection(client: httpx.AsyncClient, browser: 
         "/oidc/revoke", data=auth | {"token": "nothing", "client_assertion": rp.assertion()}
     )
     assert unknown.status_code == 200  # RFC 7009 §2.2
+
+
+async def test_sp_as_11_code_expires_after_60_seconds(
+    app: Any, client: httpx.AsyncClient, browser: Browser, rp: Client
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from samgak.identity.models import IdentityAuthorizationCode
+    from samgak.kit.crypto import secret_digest
+    from samgak.kit.timeutil import utcnow
+
+    key = ECKey.generate_key("P-256")
+    answer, verifier = await browser.authorize(rp, key=key)
+    async with app.state.platform_db.unit_of_work() as session:
+        await session.execute(
+            update(IdentityAuthorizationCode)
+            .where(IdentityAuthorizationCode.code_digest == secret_digest(answer["code"][0]))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    expired = await exchange(client, rp, answer["code"][0], verifier, key)
+    assert (expired.status_code, expired.json()["error"]) == (400, "invalid_grant")
+
+
+async def test_sp_az_12_expired_request_uri(app: Any, client: httpx.AsyncClient, rp: Client) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from samgak.identity.models import IdentityParRequest
+    from samgak.kit.timeutil import utcnow
+
+    pushed = await client.post("/oidc/par", data=rp.form())
+    reference = pushed.json()["request_uri"].rsplit(":", 1)[-1]
+    async with app.state.platform_db.unit_of_work() as session:
+        await session.execute(
+            update(IdentityParRequest)
+            .where(IdentityParRequest.id == reference)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    page = await client.get(
+        "/oidc/authorize", params={"client_id": rp.client_id, "request_uri": pushed.json()["request_uri"]}
+    )
+    assert page.status_code == 400
+
+
+async def test_sp_net_3_no_cors_and_no_framing_on_the_authorization_endpoint(
+    client: httpx.AsyncClient, rp: Client
+) -> None:
+    pushed = await client.post("/oidc/par", data=rp.form())
+    page = await client.get(
+        "/oidc/authorize",
+        headers={"Origin": "https://evil.example"},
+        params={"client_id": rp.client_id, "request_uri": pushed.json()["request_uri"]},
+    )
+    assert not any(h.lower().startswith("access-control-allow") for h in page.headers)
+    preflight = await client.options(
+        "/oidc/authorize", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    start = await client.get("/id/start")
+    assert start.headers["x-frame-options"] == "DENY" and start.headers["referrer-policy"] == "no-referrer"
