@@ -41,20 +41,9 @@ def create_app(
     platform_db = Database(settings.database_url)
     institutions: list[tuple[Institution, HttpDirectory]] = []
     for member in settings.members:
-        client = new_client(directory_url(settings), transport=transport)
-        member_directory = HttpDirectory(client, org_code=member.org_code, client_id="", client_secret="")
+        member_directory, ca = member_clients(settings, member.org_code, transport=transport)
         institutions.append(
-            (
-                build_institution(
-                    settings,
-                    member,
-                    directory=member_directory,
-                    ca=HttpCertificateAuthority(
-                        new_client(ca_url(settings), transport=transport), member_directory
-                    ),
-                ),
-                member_directory,
-            )
+            (build_institution(settings, member, directory=member_directory, ca=ca), member_directory)
         )
 
     @asynccontextmanager
@@ -89,12 +78,8 @@ def create_app(
         yield
         await provider.carrier.client.aclose()
         await apps_client.aclose()
-        for institution, member_directory in institutions:
-            await institution.call_log.close()
-            await institution.ca.client.aclose()  # type: ignore[attr-defined]
-            await institution.reader.close()
-            await member_directory.client.aclose()
-            await institution.db.dispose()
+        for institution, _ in institutions:
+            await institution.close()
         await platform_db.dispose()
 
     app = FastAPI(
@@ -126,31 +111,47 @@ def create_app(
     return app
 
 
+def member_clients(
+    settings: Settings,
+    org_code: str,
+    *,
+    client_id: str = "",
+    client_secret: str = "",
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> tuple[HttpDirectory, HttpCertificateAuthority]:
+    """A member's HTTP clients of the platform: the directory (지원 APIs) and the integrated-auth CA,
+    both authenticated with the member's portal credentials."""
+    member_directory = HttpDirectory(
+        new_client(directory_url(settings), transport=transport),
+        org_code=org_code,
+        client_id=client_id,
+        client_secret=client_secret,
+    )
+    return member_directory, HttpCertificateAuthority(
+        new_client(ca_url(settings), transport=transport), member_directory
+    )
+
+
 def create_member_app(
     settings: Settings, slug: str, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
     """One member's deployable on its own, as production runs it: its database, and the directory
-    reached over HTTP with the member's own 지원-001 credentials (``institution.portal_client_*``)."""
+    and CA reached over HTTP with the member's own 지원-001 credentials (``institution.portal_client_*``)."""
     member = settings.member(slug)
-    client = new_client(directory_url(settings), transport=transport)
-    member_directory = HttpDirectory(
-        client,
-        org_code=member.org_code,
+    member_directory, ca = member_clients(
+        settings,
+        member.org_code,
         client_id=settings.institution.portal_client_id,
         client_secret=settings.institution.portal_client_secret.get_secret_value(),
+        transport=transport,
     )
-    ca = HttpCertificateAuthority(new_client(ca_url(settings), transport=transport), member_directory)
     institution = build_institution(settings, member, directory=member_directory, ca=ca)
     app = create_institution_app(institution)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        await institution.call_log.close()
-        await institution.reader.close()
-        await client.aclose()
-        await ca.client.aclose()
-        await institution.db.dispose()
+        await institution.close()
 
     app.router.lifespan_context = lifespan
     return app

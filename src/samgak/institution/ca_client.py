@@ -31,12 +31,17 @@ class CertificateAuthority(Protocol):
         self, *, tx_id: str, cert_tx_id: str, signed_consent: str, consent: str, consent_type: str
     ) -> Verification: ...
 
+    async def aclose(self) -> None: ...
+
 
 class HttpCertificateAuthority:
     def __init__(self, client: httpx.AsyncClient, credentials: HttpDirectory) -> None:
         self.client = client
         self.credentials = credentials
         self._token: tuple[str, float] | None = None
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
     async def _access_token(self) -> str:
         """IA101: a ``ca`` token for this holder."""

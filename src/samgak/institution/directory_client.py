@@ -28,6 +28,8 @@ class RegisteredService:
 class Directory(Protocol):
     async def service(self, client_id: str) -> RegisteredService | None: ...
 
+    async def aclose(self) -> None: ...
+
 
 class DirectoryUnavailable(Exception):
     """The directory could not be reached or refused our credentials."""
@@ -54,6 +56,9 @@ class HttpDirectory:
         self._services: dict[str, RegisteredService] = {}
         self._services_at = 0.0
         self._misses: dict[str, float] = {}
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
     def _tran_id(self) -> str:
         return (self.org_code + "S" + uuid.uuid4().hex[:14]).upper()

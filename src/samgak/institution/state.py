@@ -59,6 +59,14 @@ class Institution:
     def digest(self, value: str) -> str:
         return keyed_digest(self.digest_key, value)
 
+    async def close(self) -> None:
+        """Flush the call log and release every connection (a deployable's shutdown)."""
+        await self.call_log.close()
+        await self.reader.close()
+        await self.directory.aclose()
+        await self.ca.aclose()
+        await self.db.dispose()
+
 
 async def get_institution(request: Request) -> Institution:
     """The member this request is for (async: a plain ``def`` dependency would cost a thread hop)."""
