@@ -149,6 +149,8 @@ async def test_other_person_signing_in_is_refused(client: Any, operator: Operato
         headers={"x-user-ci": person.ci, "x-api-tran-id": tran_id()},
     )
     page = urlparse(response.headers["location"]).path
+    shown = await client.get(page)  # the holder's sign-in page is never framed nor cached (RFC-CJ)
+    assert shown.headers["x-frame-options"] == "DENY" and shown.headers["cache-control"] == "no-store"
     login = await client.post(
         f"{page}/login",
         data={"phone": other.phone, "birth_date": f"{other.birth_date:%Y%m%d}", "pin": "000000"},

@@ -42,6 +42,13 @@ router = APIRouter(tags=["개별인증 (individual authentication)"])
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
 templates.env.filters["won"] = format_won
 MAX_LOGIN_FAILURES = 5
+# The holder's sign-in and consent pages: never framed (clickjacking), no referrer, not cached.
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 KIND_NAMES = {"deposit": "예금·적금", "loan": "대출", "card": "카드", "telecom": "통신 계약"}
 EXTRA_SCOPES = {"card.point": "카드 포인트", "card.bill": "카드 청구·결제 정보"}
 
@@ -150,9 +157,9 @@ async def authorize_page(
     authorization = await _pending(session, authorization_id)
     context: dict[str, Any] = {"institution": institution, "authorization": authorization, "error": None}
     if authorization.customer_id is None:
-        return templates.TemplateResponse(request, "authorize_login.html", context)
+        return templates.TemplateResponse(request, "authorize_login.html", context, headers=PAGE_HEADERS)
     context |= await _consent_context(institution, session, authorization)
-    return templates.TemplateResponse(request, "authorize_consent.html", context)
+    return templates.TemplateResponse(request, "authorize_consent.html", context, headers=PAGE_HEADERS)
 
 
 @router.post("/oauth/2.0/authorize/{authorization_id}/login", include_in_schema=False)
@@ -174,7 +181,9 @@ async def authorize_login(
             "authorization": authorization,
             "error": "인증 시도가 너무 많습니다. 10분 후 다시 시도하세요",
         }
-        return templates.TemplateResponse(request, "authorize_login.html", context, status_code=429)
+        return templates.TemplateResponse(
+            request, "authorize_login.html", context, status_code=429, headers=PAGE_HEADERS
+        )
     customer_id = await institution.core.authenticate(session, phone=digits, birth_date=birth, pin=pin)
     if customer_id is None:
         authorization.failed_logins += 1
@@ -192,7 +201,9 @@ async def authorize_login(
             "authorization": authorization,
             "error": f"입력하신 정보가 일치하지 않습니다 ({authorization.failed_logins}/{MAX_LOGIN_FAILURES}회)",
         }
-        return templates.TemplateResponse(request, "authorize_login.html", context, status_code=401)
+        return templates.TemplateResponse(
+            request, "authorize_login.html", context, status_code=401, headers=PAGE_HEADERS
+        )
     customer_ci = await institution.core.customer_ci(session, customer_id)
     if not equals(institution.digest(customer_ci), authorization.user_ci_digest):
         authorization.expires_at = utcnow()
