@@ -329,14 +329,10 @@ async def step_up_finish(
     return JSONResponse({"receipt": receipt})
 
 
-@router.post("/sign/{cert_tx_id}/options")
-async def sign_options(
-    request: Request,
-    cert_tx_id: str,
-    provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(unit_of_work, scope="function"),
-) -> Response:
-    """통합인증: what the person is asked to sign (the bundle) and the passkey options binding it."""
+async def _sign_request_of(
+    request: Request, session: AsyncSession, provider: Provider, cert_tx_id: str
+) -> tuple[Any, Any] | Response:
+    """The signed-in person and their pending sign request, or the answer that says why not."""
     current = await accounts.signed_in(session, request.cookies.get(COOKIE))
     if current is None:
         return _login_required()
@@ -345,7 +341,22 @@ async def sign_options(
         return JSONResponse(
             {"error": "invalid_request", "error_description": "서명 요청이 없거나 만료되었습니다"}, 404
         )
-    return JSONResponse(await ca.signing_options(session, provider, current[0], pending))
+    return current[0], pending
+
+
+@router.post("/sign/{cert_tx_id}/options")
+async def sign_options(
+    request: Request,
+    cert_tx_id: str,
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
+) -> Response:
+    """통합인증: what the person is asked to sign (the bundle) and the passkey options binding it."""
+    found = await _sign_request_of(request, session, provider, cert_tx_id)
+    if isinstance(found, Response):
+        return found
+    account, pending = found
+    return JSONResponse(await ca.signing_options(session, provider, account, pending))
 
 
 @router.post("/sign/{cert_tx_id}")
@@ -355,19 +366,15 @@ async def sign_bundle(
     provider: Provider = Depends(get_provider),
     session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
-    current = await accounts.signed_in(session, request.cookies.get(COOKIE))
-    if current is None:
-        return _login_required()
-    pending = await ca.pending_sign_request(session, provider, current[0], cert_tx_id)
-    if pending is None:
-        return JSONResponse(
-            {"error": "invalid_request", "error_description": "서명 요청이 없거나 만료되었습니다"}, 404
-        )
+    found = await _sign_request_of(request, session, provider, cert_tx_id)
+    if isinstance(found, Response):
+        return found
+    account, pending = found
     body = await request.json()
     await ca.sign(
         session,
         provider,
-        current[0],
+        account,
         pending,
         str(body.get("challenge_id", "")),
         body.get("credential") or {},

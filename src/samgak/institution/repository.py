@@ -98,14 +98,6 @@ class GatewayRepository:
     async def customer(self, customer_id: int) -> CoreCustomer | None:
         return await self.session.get(CoreCustomer, customer_id)
 
-    async def consented_asset_ids(self, consent_id: int | None) -> set[int]:
-        if consent_id is None:
-            return set()
-        rows = await self.session.scalars(
-            select(GwConsentAsset.asset_id).where(GwConsentAsset.consent_id == consent_id)
-        )
-        return set(rows)
-
     # --- authorization requests (개별인증-001)
     async def add_authorization(self, **values: Any) -> None:
         self.session.add(GwAuthorization(**values))

@@ -77,6 +77,16 @@ async def store_consent(
     return consent.id
 
 
+def access_token_body(institution: Institution, access: str, scope: str) -> dict[str, Any]:
+    """The access-token part of every token response (standard 3.1, 개별인증-002/003)."""
+    return {
+        "token_type": "Bearer",
+        "access_token": access,
+        "expires_in": str(int(institution.tokens.access_ttl.total_seconds())),
+        "scope": scope,
+    }
+
+
 async def issue_tokens(
     session: AsyncSession,
     institution: Institution,
@@ -105,12 +115,7 @@ async def issue_tokens(
             created_at=now,
         )
     )
-    body: dict[str, Any] = {
-        "token_type": "Bearer",
-        "access_token": access,
-        "expires_in": str(int(institution.tokens.access_ttl.total_seconds())),
-        "scope": scope,
-    }
+    body = access_token_body(institution, access, scope)
     if refresh:
         body |= {
             "refresh_token": refresh,

@@ -25,7 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from samgak.institution.auth.clients import authenticate_client, registered_service
-from samgak.institution.auth.consent import ConsentTerms, issue_tokens, scope_for, store_consent
+from samgak.institution.auth.consent import (
+    ConsentTerms,
+    access_token_body,
+    issue_tokens,
+    scope_for,
+    store_consent,
+)
 from samgak.institution.auth.integrated import integrated_token
 from samgak.institution.directory_client import RegisteredService
 from samgak.institution.errors import MyDataError, OAuthError
@@ -385,12 +391,7 @@ async def _refresh(
         aud=service.org_code, scope=grant.scope, now=now
     )
     await repo.rotate_access(grant.id, jti, access_expires)
-    return {
-        "token_type": "Bearer",
-        "access_token": access,
-        "expires_in": str(int(institution.tokens.access_ttl.total_seconds())),
-        "scope": grant.scope,
-    }
+    return access_token_body(institution, access, grant.scope)
 
 
 @router.post("/oauth/2.0/revoke", summary="개별인증-004 접근토큰 폐기")
