@@ -37,16 +37,8 @@ router = APIRouter(prefix="/v1/bank", tags=["은행 (bank)"], responses=error_re
 )
 async def accounts(request: Request) -> Response:
     call = await authorise(request, "bank.list")
-    org_code = call.arg("org_code")
-    search_timestamp = call.arg("search_timestamp")
-    next_page = call.arg("next_page")
-    limit = call.arg("limit")
     return await asset_list(
         call,
-        org_code=org_code,
-        search_timestamp=search_timestamp,
-        next_page=next_page,
-        limit=limit,
         kinds=("deposit", "loan"),
         name="account",
         item=_account,

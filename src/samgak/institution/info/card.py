@@ -71,16 +71,8 @@ _BILL_DETAIL_KEYS = (
 async def cards(request: Request) -> Response:
     """카드-001: the customer's own cards; ``limit`` defaults to 500 (the 2021 spec has no paging)."""
     call = await authorise(request, "card.list")
-    org_code = call.arg("org_code")
-    search_timestamp = call.arg("search_timestamp")
-    next_page = call.arg("next_page")
-    limit = call.arg("limit")
     return await asset_list(
         call,
-        org_code=org_code,
-        search_timestamp=search_timestamp,
-        next_page=next_page,
-        limit=limit,
         kinds=("card", "card"),
         name="card",
         item=_card,

@@ -35,19 +35,17 @@ class ListedAsset:
 async def asset_list(
     call: Call,
     *,
-    org_code: str | None,
-    search_timestamp: str | None,
-    next_page: str | None,
-    limit: str | None,
     kinds: tuple[str, str],
     name: str,
     item: Callable[[ListedAsset], dict[str, Any]],
     with_reg_date: bool = False,
 ) -> Response:
-    """``{name}_cnt`` and ``{name}_list`` of the customer's open products of ``kinds``."""
-    call.check_org(org_code)
-    since = search_timestamp_of(search_timestamp)
-    size = limit_of(limit, optional=True)
+    """``{name}_cnt`` and ``{name}_list`` of the customer's open products of ``kinds``, read
+    from the query parameters ``org_code``, ``search_timestamp``, ``next_page`` and ``limit``."""
+    call.check_org(call.arg("org_code"))
+    since = search_timestamp_of(call.arg("search_timestamp"))
+    next_page = call.arg("next_page")
+    size = limit_of(call.arg("limit"), optional=True)
     after = cursor_of(next_page) or ("", "")
     grant = await call.customer()
     repo = InfoRepository(call.reader)

@@ -35,16 +35,8 @@ router = APIRouter(prefix="/v1/telecom", tags=["통신 (telecom)"], responses=er
 async def telecoms(request: Request) -> Response:
     """통신-001: the customer's contracts; ``limit`` defaults to 500 (the spec has no paging here)."""
     call = await authorise(request, "telecom.list")
-    org_code = call.arg("org_code")
-    search_timestamp = call.arg("search_timestamp")
-    next_page = call.arg("next_page")
-    limit = call.arg("limit")
     return await asset_list(
         call,
-        org_code=org_code,
-        search_timestamp=search_timestamp,
-        next_page=next_page,
-        limit=limit,
         kinds=("telecom", "telecom"),
         name="telecom",
         item=_contract,
