@@ -238,12 +238,7 @@ async def payments(request: Request) -> Response:
 async def approval_domestic(request: Request, card_id: str) -> Response:
     """카드-008: domestic approvals approved — or cancelled/corrected — in the window, newest first."""
     call = await authorise(request, "card.card")
-    org_code = call.arg("org_code")
-    from_date = call.arg("from_date")
-    to_date = call.arg("to_date")
-    next_page = call.arg("next_page")
-    limit = call.arg("limit")
-    return await _approvals(call, card_id, org_code, from_date, to_date, next_page, limit, overseas=False)
+    return await _approvals(call, card_id, overseas=False)
 
 
 @router.get(
@@ -254,29 +249,19 @@ async def approval_domestic(request: Request, card_id: str) -> Response:
 async def approval_overseas(request: Request, card_id: str) -> Response:
     """카드-009: overseas approvals as 카드-008, with the foreign amount and its won value (``krw_amt``)."""
     call = await authorise(request, "card.card")
-    org_code = call.arg("org_code")
-    from_date = call.arg("from_date")
-    to_date = call.arg("to_date")
-    next_page = call.arg("next_page")
-    limit = call.arg("limit")
-    return await _approvals(call, card_id, org_code, from_date, to_date, next_page, limit, overseas=True)
+    return await _approvals(call, card_id, overseas=True)
 
 
 async def _approvals(
     call: Call,
     card_id: str,
-    org_code: str | None,
-    from_date: str | None,
-    to_date: str | None,
-    next_page: str | None,
-    limit: str | None,
     *,
     overseas: bool,
 ) -> Response:
-    call.check_org(org_code)
-    window = date_window(from_date, to_date, call.api_type)
-    size = limit_of(limit)
-    after = keyset_of(next_page)
+    call.check_org(call.arg("org_code"))
+    window = date_window(call.arg("from_date"), call.arg("to_date"), call.api_type)
+    size = limit_of(call.arg("limit"))
+    after = keyset_of(call.arg("next_page"))
     _currency, page = await call.asset_page(
         card_id,
         kind="card",
