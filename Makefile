@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo serve seed test test-fast lint bench-holder clean
+.PHONY: help setup demo serve seed test test-fast lint bench-holder bench-identity clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -39,6 +39,11 @@ lint: $(STAMP) ## ruff (lint + format check), mypy, import-linter
 
 bench-holder: $(STAMP) ## data-holder pages vs the raw driver, SQLite and PostgreSQL (writes benchmarks/results/holder.json)
 	$(BIN)/python -m benchmarks.holder
+
+bench-identity: $(STAMP) ## our OpenID provider vs panva's oidc-provider, both driven by openid-client (writes benchmarks/results/identity.json)
+	@command -v npm >/dev/null 2>&1 || { echo "bench-identity needs Node.js and npm"; exit 1; }
+	npm ci --prefix benchmarks/oidc --no-audit --no-fund --silent
+	$(BIN)/python -m benchmarks.identity
 
 clean: ## remove the demo databases
 	rm -rf var

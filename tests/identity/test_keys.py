@@ -36,3 +36,30 @@ async def test_jwks_rotation_keeps_the_old_key_for_the_overlap(
         await identity.rotate_signing_key(session, sealer, overlap=timedelta(0))
     remaining = {k["kid"] for k in (await client.get("/oidc/jwks")).json()["keys"]}
     assert new_kid not in remaining and old_kid in remaining  # zero overlap drops at once; the hour keeps
+
+
+async def test_the_key_ring_verifies_a_key_rotated_by_another_process(app: Any, settings: Settings) -> None:
+    """A running provider keeps its keys parsed; a token signed by a key it has not loaded yet (a
+    rotation made by `samgak keys rotate`) still verifies, and a forged one does not."""
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import ECKey
+
+    ring = identity.KeyRing(identity.key_sealer(settings), reload_interval=0)
+    sealer = identity.key_sealer(settings)
+    async with app.state.platform_db.unit_of_work() as session:
+        kid, key = await ring.signer(session)
+        first = jwt.encode({"alg": "ES256", "kid": kid}, {"n": 1}, key)
+        assert (await ring.decode(session, first))["n"] == 1
+        rotated = await identity.rotate_signing_key(session, sealer, overlap=timedelta(hours=1))
+        new_kid, new_key = await identity.signing_key(session, sealer)
+        assert new_kid == rotated
+        second = jwt.encode({"alg": "ES256", "kid": new_kid}, {"n": 2}, new_key)
+        assert (await ring.decode(session, second))["n"] == 2
+        forged = jwt.encode({"alg": "ES256", "kid": new_kid}, {"n": 3}, ECKey.generate_key("P-256"))
+        try:
+            await ring.decode(session, forged)
+        except (JoseError, ValueError):
+            pass
+        else:
+            raise AssertionError("a token signed by an unknown key verified")

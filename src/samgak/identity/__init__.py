@@ -12,7 +12,14 @@ from samgak.identity.errors import IdentityError, InvalidClient, InvalidDPoPProo
 from samgak.identity.metadata import well_known as well_known_router
 from samgak.identity.pages import router as pages_router
 from samgak.identity.provider import CARRIER_SERVICE_NAME, Provider, build_provider
-from samgak.identity.service import key_overlap, key_sealer, public_jwks, rotate_signing_key, signing_key
+from samgak.identity.service import (
+    KeyRing,
+    key_overlap,
+    key_sealer,
+    public_jwks,
+    rotate_signing_key,
+    signing_key,
+)
 
 __all__ = [
     "CARRIER_SERVICE_NAME",
@@ -20,6 +27,7 @@ __all__ = [
     "IdentityError",
     "InvalidClient",
     "InvalidDPoPProof",
+    "KeyRing",
     "Provider",
     "ReplayCache",
     "UseDPoPNonce",

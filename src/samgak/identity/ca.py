@@ -25,7 +25,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse
 
@@ -34,7 +33,6 @@ from samgak.identity.models import IdentityAccount, IdentitySignRequest
 from samgak.identity.passkeys import PasskeyRefused, bound_challenge, verify_own_assertion
 from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository
-from samgak.identity.service import public_jwks, signing_key
 from samgak.kit.crypto import keyed_digest
 from samgak.kit.timeutil import coerce_datetime, utcnow
 
@@ -84,7 +82,7 @@ async def ca_token(
             return _answer(
                 {"error": "invalid_client", "error_description": "client authentication failed"}, 401
             )
-    kid, key = await signing_key(session, provider.signing_sealer)
+    kid, key = await provider.keyring.signer(session)
     now = int(time.time())
     token = jwt.encode(
         {"alg": "ES256", "kid": kid, "typ": "at+jwt"},
@@ -110,11 +108,7 @@ async def _caller(request: Request, session: AsyncSession, provider: Provider) -
     if scheme.lower() != "bearer" or not token:
         return None
     try:
-        claims = jwt.decode(
-            token,
-            KeySet.import_key_set(await public_jwks(session)),  # type: ignore[arg-type]
-            algorithms=["ES256"],
-        ).claims
+        claims = await provider.keyring.decode(session, token)
     except (JoseError, ValueError):
         return None
     if (
@@ -223,11 +217,7 @@ async def sign_verification(
     tx_id = str(body.get("tx_id", ""))
     refused = _answer(OK | {"tx_id": tx_id, "result": "false"})
     try:
-        claims = jwt.decode(
-            str(body.get("signed_consent", "")),
-            KeySet.import_key_set(await public_jwks(session)),  # type: ignore[arg-type]
-            algorithms=["ES256"],
-        ).claims
+        claims = await provider.keyring.decode(session, str(body.get("signed_consent", "")))
     except (JoseError, ValueError):
         return refused
     if (
@@ -291,7 +281,7 @@ async def sign(
     if challenge is None or challenge.context != request.cert_tx_id or challenge.subject != account.subject:
         raise PasskeyRefused("the signing expired; start again")
     await verify_own_assertion(session, provider.settings, account, challenge, credential)
-    kid, key = await signing_key(session, provider.signing_sealer)
+    kid, key = await provider.keyring.signer(session)
     now = int(time.time())
     signed = {
         c["tx_id"]: jwt.encode(

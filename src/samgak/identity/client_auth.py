@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from functools import lru_cache
 from typing import Any
 
 from joserfc import jws
@@ -34,6 +35,13 @@ def _json_segment(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("not a JSON object")
     return value
+
+
+@lru_cache(maxsize=256)
+def _registered_keys(jwks: str) -> KeySet:
+    """A client's registered JWKS, parsed once per distinct document (a changed registration is a
+    new document, so nothing stale is kept)."""
+    return KeySet.import_key_set(json.loads(jwks))
 
 
 async def authenticate_client(
@@ -70,7 +78,7 @@ async def authenticate_client(
     if party is None:
         raise InvalidClient("unknown client")
     try:
-        keys = KeySet.import_key_set(party.jwks)  # type: ignore[arg-type]
+        keys = _registered_keys(json.dumps(party.jwks, sort_keys=True))
         jws.deserialize_compact(assertion, keys, algorithms=[str(alg)])
     except (JoseError, ValueError, TypeError):
         raise InvalidClient("client_assertion signature does not verify with the registered keys") from None

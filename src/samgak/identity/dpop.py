@@ -19,11 +19,12 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import import_key
+from joserfc.jwk import Key, import_key
 
 from samgak.identity.errors import InvalidDPoPProof, UseDPoPNonce
 from samgak.kit.crypto import equals
@@ -79,6 +80,14 @@ def _segment(text: str) -> dict[str, object]:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _proof_key(jwk: str) -> tuple[Key, str]:
+    """A proof's public key and its RFC 7638 thumbprint; a client proves with one key over PAR,
+    token and resource calls, so it is parsed once."""
+    key = import_key(json.loads(jwk))
+    return key, key.thumbprint()
+
+
 def verify_proof(
     headers: list[str],
     *,
@@ -114,7 +123,7 @@ def verify_proof(
     if not isinstance(jwk, dict) or PRIVATE_MEMBERS & set(jwk):
         raise InvalidDPoPProof("jwk must be a public key")  # DP-5
     try:
-        key = import_key(jwk)
+        key, jkt = _proof_key(json.dumps(jwk, sort_keys=True))
         registry = jws.JWSRegistry(algorithms=[str(alg)])
         registry.max_header_length = MAX_HEADER_BYTES
         jws.deserialize_compact(token, key, registry=registry)
@@ -137,7 +146,6 @@ def verify_proof(
         isinstance(claims.get("nonce"), str) and equals(str(claims["nonce"]), nonce)
     ):
         raise UseDPoPNonce("the server's DPoP nonce is required", nonce)  # DP-11
-    jkt = key.thumbprint()
     if access_token is not None:
         ath = claims.get("ath")
         if not isinstance(ath, str) or not equals(ath, access_token_hash(access_token)):

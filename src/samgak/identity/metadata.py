@@ -7,9 +7,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse
 
@@ -17,7 +15,6 @@ from samgak.identity.client_auth import authenticate_client
 from samgak.identity.dpop import ALGORITHMS
 from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository
-from samgak.identity.service import public_jwks
 from samgak.kit.crypto import secret_digest
 from samgak.kit.timeutil import utcnow
 
@@ -61,18 +58,16 @@ async def metadata(provider: Provider = Depends(get_provider)) -> JSONResponse:
     return JSONResponse(provider_metadata(provider), headers={"Cache-Control": "public, max-age=300"})
 
 
-async def _grant_of(session: AsyncSession, token: str) -> tuple[Any, dict[str, Any] | None]:
+async def _grant_of(
+    session: AsyncSession, provider: Provider, token: str
+) -> tuple[Any, dict[str, Any] | None]:
     """The grant behind a refresh token or one of our access tokens (and the access token's claims)."""
     repo = IdentityRepository(session)
     grant = await repo.grant_by_refresh(secret_digest(token))
     if grant is not None:
         return grant, None
     try:
-        claims = jwt.decode(
-            token,
-            KeySet.import_key_set(await public_jwks(session)),  # type: ignore[arg-type]
-            algorithms=["ES256"],
-        ).claims
+        claims = await provider.keyring.decode(session, token)
     except (JoseError, ValueError):
         return None, None
     return await repo.grant(str(claims.get("grant_id", ""))), claims
@@ -89,7 +84,7 @@ async def revoke(
     party = await authenticate_client(
         session, form, issuer=provider.issuer, replay=provider.replay, limiter=provider.client_limiter
     )
-    grant, _claims = await _grant_of(session, form.get("token", ""))
+    grant, _claims = await _grant_of(session, provider, form.get("token", ""))
     if grant is not None and grant.client_id == party.client_id:
         await IdentityRepository(session).revoke_grant(grant.id, utcnow())
     return JSONResponse({}, headers={"Cache-Control": "no-store"})
@@ -105,7 +100,7 @@ async def introspect(
     party = await authenticate_client(
         session, form, issuer=provider.issuer, replay=provider.replay, limiter=provider.client_limiter
     )
-    grant, claims = await _grant_of(session, form.get("token", ""))
+    grant, claims = await _grant_of(session, provider, form.get("token", ""))
     inactive = JSONResponse({"active": False}, headers={"Cache-Control": "no-store"})
     if grant is None or grant.revoked_at is not None or grant.client_id != party.client_id:
         return inactive

@@ -14,7 +14,7 @@ from samgak.identity.accounts import Keys
 from samgak.identity.carrier_client import CarrierClient
 from samgak.identity.dpop import ReplayCache
 from samgak.identity.errors import TooManyRequests
-from samgak.identity.service import key_sealer
+from samgak.identity.service import KeyRing, key_sealer
 from samgak.kit.crypto import Sealer, derive_key
 from samgak.kit.http import new_client
 from samgak.kit.ratelimit import RateLimiter
@@ -29,7 +29,7 @@ class Provider:
     carrier: CarrierClient
     carrier_base_url: str
     keys: Keys
-    signing_sealer: Sealer
+    keyring: KeyRing
     show_demo_phone: bool
     replay: ReplayCache = field(default_factory=ReplayCache)
     # Credential endpoints are rate-limited: per client (PAR, token, revoke, introspect) and per
@@ -68,7 +68,7 @@ def build_provider(settings: Settings, *, transport: httpx.AsyncBaseTransport | 
             sealer=Sealer(derive_key(master, "identity/personal-data")),
             digest_key=derive_key(master, "identity/ci"),
         ),
-        signing_sealer=key_sealer(settings),
+        keyring=KeyRing(key_sealer(settings)),
         show_demo_phone=settings.env != "prod",
         client_limiter=RateLimiter(settings.identity.client_rate_per_second, settings.identity.client_burst),
         address_limiter=RateLimiter(
@@ -77,7 +77,7 @@ def build_provider(settings: Settings, *, transport: httpx.AsyncBaseTransport | 
     )
 
 
-def get_provider(request: Request) -> Provider:
+async def get_provider(request: Request) -> Provider:
     provider: Provider = request.app.state.identity
     return provider
 

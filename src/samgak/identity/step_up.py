@@ -31,7 +31,6 @@ from samgak.identity.passkeys import (
 )
 from samgak.identity.provider import Provider
 from samgak.identity.repository import IdentityRepository
-from samgak.identity.service import signing_key
 from samgak.kit.timeutil import utcnow
 
 RECEIPT_LIFETIME = 300
@@ -84,7 +83,7 @@ async def step_up(
     if transaction(payload) != {k: bound[k] for k in ("amount", "currency", "payee", "reference")}:
         raise PasskeyRefused("the transaction changed after it was shown; approve it again")
     await verify_own_assertion(session, settings, account, challenge, payload.get("credential") or {})
-    kid, key = await signing_key(session, provider.signing_sealer)
+    kid, key = await provider.keyring.signer(session)
     issued = int(time.time())
     return jwt.encode(
         {"alg": "ES256", "kid": kid, "typ": "sca+jwt"},

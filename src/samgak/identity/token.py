@@ -24,7 +24,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse
 
@@ -34,7 +33,6 @@ from samgak.identity.errors import IdentityError
 from samgak.identity.models import IdentityGrant
 from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository
-from samgak.identity.service import public_jwks, signing_key
 from samgak.kit.crypto import secret_digest
 from samgak.kit.timeutil import coerce_datetime, utcnow
 
@@ -81,7 +79,7 @@ async def _tokens(
     nonce: str | None,
     refresh: bool,
 ) -> dict[str, Any]:
-    kid, key = await signing_key(session, provider.signing_sealer)
+    kid, key = await provider.keyring.signer(session)
     now = int(time.time())
     auth_time = coerce_datetime(grant.auth_time)
     access = jwt.encode(
@@ -189,14 +187,9 @@ async def userinfo(
     if scheme != "DPoP" or not access:
         raise InvalidToken("a DPoP-bound access token is required (Authorization: DPoP …)")
     try:
-        decoded = jwt.decode(
-            access,
-            KeySet.import_key_set(await public_jwks(session)),  # type: ignore[arg-type]
-            algorithms=["ES256"],
-        )
+        claims = await provider.keyring.decode(session, access)
     except (JoseError, ValueError):
         raise InvalidToken("the access token does not verify") from None
-    claims = decoded.claims
     if (
         claims.get("iss") != provider.issuer
         or claims.get("aud") != provider.issuer

@@ -51,7 +51,7 @@ class CallLog:
         if not rows:
             return
         try:
-            await add_api_calls(self.db.engine, rows)
+            await add_api_calls(self.db.write_engine, rows)
         except Exception:  # the log must never take the API down with it
             log.exception("could not write %d call-log rows", len(rows))
 

@@ -41,10 +41,17 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
-    """An async engine for ``url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``)."""
+def create_engine(url: str, *, pool_size: int = 20, writer: bool = False) -> AsyncEngine:
+    """An async engine for ``url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``).
+
+    ``writer`` (SQLite only): one connection, which units of work take in turn. SQLite has one
+    writer at a time; left to itself, a second writer polls the file lock with sleeps of up to
+    100 ms (its busy handler), turning ten concurrent requests into second-long waits. Queued on
+    the pool instead, the next unit of work gets the connection the moment the last one commits.
+    A session takes the connection at its first statement, not when it is opened."""
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        sizing = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30} if writer else {}
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **sizing)
         _sqlite_pragmas(engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
@@ -74,7 +81,10 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 20) -> None:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size)
-        self.write_sessions = async_sessionmaker(self.engine, class_=WriteSession, expire_on_commit=False)
+        self.write_engine = create_engine(url, writer=True) if is_sqlite(url) else self.engine
+        self.write_sessions = async_sessionmaker(
+            self.write_engine, class_=WriteSession, expire_on_commit=False
+        )
         self.read_sessions = async_sessionmaker(self.engine, class_=ReadSession, expire_on_commit=False)
 
     @asynccontextmanager
@@ -90,3 +100,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.write_engine is not self.engine:
+            await self.write_engine.dispose()
