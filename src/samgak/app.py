@@ -77,6 +77,7 @@ def create_app(
                 member_app.client_id = party.client_id
         yield
         await provider.carrier.client.aclose()
+        await provider.reads.reader.close()
         await apps_client.aclose()
         for institution, _ in institutions:
             await institution.close()

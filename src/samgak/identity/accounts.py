@@ -114,19 +114,26 @@ async def open_session(session: AsyncSession, account: IdentityAccount, *, acr: 
     return secret
 
 
+def is_live(browser: IdentitySession | None) -> bool:
+    expires = coerce_datetime(browser.expires_at) if browser else None
+    return browser is not None and browser.revoked_at is None and expires is not None and expires >= utcnow()
+
+
+async def live_session(session: AsyncSession, cookie: str | None) -> IdentitySession | None:
+    """The browser session behind a session cookie, while it is live."""
+    if not cookie:
+        return None
+    browser = await IdentityRepository(session).browser_session(secret_digest(cookie))
+    return browser if is_live(browser) else None
+
+
 async def signed_in(
     session: AsyncSession, cookie: str | None
 ) -> tuple[IdentityAccount, IdentitySession] | None:
     """The account and session behind a session cookie, while it is live."""
-    if not cookie:
-        return None
-    repo = IdentityRepository(session)
-    browser = await repo.browser_session(secret_digest(cookie))
-    expires = coerce_datetime(browser.expires_at) if browser else None
-    if browser is None or browser.revoked_at is not None or expires is None or expires < utcnow():
-        return None
-    account = await repo.account(browser.subject)
-    return (account, browser) if account else None
+    browser = await live_session(session, cookie)
+    account = await IdentityRepository(session).account(browser.subject) if browser else None
+    return (account, browser) if account and browser else None
 
 
 async def sign_out_everywhere(session: AsyncSession, subject: str) -> None:
@@ -142,6 +149,8 @@ __all__ = [
     "CarrierRefused",
     "Keys",
     "finish_proofing",
+    "is_live",
+    "live_session",
     "open_session",
     "pending_proofing",
     "sign_out_everywhere",

@@ -14,7 +14,6 @@ import json
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -22,13 +21,17 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from samgak import directory
 from samgak.identity import accounts
-from samgak.identity.models import IdentityAuthorizationCode, IdentityGrant, IdentityParRequest
+from samgak.identity.models import (
+    IdentityAuthorizationCode,
+    IdentityGrant,
+    IdentityParRequest,
+    IdentitySession,
+)
 from samgak.identity.pages import COOKIE, SECURITY_HEADERS
 from samgak.identity.par import REQUEST_URI_PREFIX
 from samgak.identity.provider import Provider, get_provider, unit_of_work
-from samgak.identity.repository import IdentityRepository
+from samgak.identity.repository import IdentityRepository, PushedView
 from samgak.identity.scopes import readable
 from samgak.kit.crypto import secret_digest
 from samgak.kit.timeutil import coerce_datetime, utcnow
@@ -48,22 +51,22 @@ def _csrf(provider: Provider, cookie: str, reference: str) -> str:
     return hmac.new(provider.keys.digest_key, f"{cookie}|{reference}".encode(), "sha256").hexdigest()
 
 
-async def _pushed(
-    session: AsyncSession, client_id: str | None, request_uri: str | None
-) -> IdentityParRequest | None:
-    if not client_id or not request_uri or not request_uri.startswith(REQUEST_URI_PREFIX):
-        return None
-    pushed = await IdentityRepository(session).par_request(request_uri[len(REQUEST_URI_PREFIX) :])
+def _usable(pushed: IdentityParRequest | PushedView | None, client_id: str | None) -> bool:
+    """Pushed for this client, not yet spent, not expired."""
     expires = coerce_datetime(pushed.expires_at) if pushed else None
-    if (
-        pushed is None
-        or pushed.client_id != client_id
-        or pushed.used_at is not None
-        or not expires
-        or expires < utcnow()
-    ):
+    return (
+        pushed is not None
+        and pushed.client_id == client_id
+        and pushed.used_at is None
+        and expires is not None
+        and expires >= utcnow()
+    )
+
+
+def _reference(request_uri: str | None) -> str | None:
+    if not request_uri or not request_uri.startswith(REQUEST_URI_PREFIX):
         return None
-    return pushed
+    return request_uri[len(REQUEST_URI_PREFIX) :]
 
 
 @router.get("/authorize", summary="Authorization endpoint (PAR only)")
@@ -75,28 +78,30 @@ async def authorize(
     params = dict(request.query_params)
     if set(params) - {"client_id", "request_uri"} or "request_uri" not in params:
         return _error_page(request, "이 요청은 PAR(pushed authorization request)로만 받을 수 있습니다")
-    pushed = await _pushed(session, params.get("client_id"), params.get("request_uri"))
-    if pushed is None:
-        return _error_page(request, "요청이 만료되었거나 이미 사용되었습니다")
     cookie = request.cookies.get(COOKIE)
-    current = await accounts.signed_in(session, cookie)
-    if current is None or cookie is None:
+    reference = _reference(params.get("request_uri"))
+    # One read: the pushed request, the browser session and this app's live grant together.
+    pushed = await provider.reads.pushed(reference, secret_digest(cookie or "")) if reference else None
+    if pushed is None or not _usable(pushed, params.get("client_id")):
+        return _error_page(request, "요청이 만료되었거나 이미 사용되었습니다")
+    browser = pushed.session
+    if browser is None or cookie is None or not accounts.is_live(browser):
         return RedirectResponse(
             f"/id/start?{urlencode({'next': f'/oidc/authorize?{urlencode(params)}'})}", 303
         )
-    party = await directory.get_relying_party(session, pushed.client_id)
-    assert party is not None
     scopes = json.loads(pushed.params).get("scope", "").split()
-    earlier = await IdentityRepository(session).live_grant(current[0].subject, pushed.client_id)
-    if earlier is not None and set(scopes) <= set(earlier.scope.split()):
+    if pushed.granted_scope is not None and set(scopes) <= set(pushed.granted_scope.split()):
         # Single sign-on: signed in, and this app already has these scopes — no second prompt.
-        return await _answer(session, provider, pushed, current, approve=True)
+        return await _answer(session, provider, pushed, browser, approve=True)
+    party = await provider.parties.get(session, pushed.client_id)
+    account = await IdentityRepository(session).account(browser.subject)
+    assert party is not None and account is not None
     return templates.TemplateResponse(
         request,
         "consent.html",
         {
             "client_name": party.name,
-            "account_name": current[0].name,
+            "account_name": account.name,
             "reference": pushed.id,
             "scopes": readable(" ".join(scopes)),
             "csrf": _csrf(provider, cookie, pushed.id),
@@ -115,26 +120,26 @@ async def decide(
     session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> Response:
     cookie = request.cookies.get(COOKIE)
-    current = await accounts.signed_in(session, cookie)
+    browser = await accounts.live_session(session, cookie)
     repo = IdentityRepository(session)
     pushed = await repo.par_request(reference)
     if (
-        current is None
+        browser is None
         or cookie is None
         or pushed is None
         or not hmac.compare_digest(csrf, _csrf(provider, cookie, reference))
     ):
         return _error_page(request, "세션이 만료되었습니다. 이용하던 앱에서 다시 시작하세요")
-    if await _pushed(session, pushed.client_id, REQUEST_URI_PREFIX + reference) is None:
+    if not _usable(pushed, pushed.client_id):
         return _error_page(request, "요청이 만료되었거나 이미 사용되었습니다")
-    return await _answer(session, provider, pushed, current, approve=decision == "approve")
+    return await _answer(session, provider, pushed, browser, approve=decision == "approve")
 
 
 async def _answer(
     session: AsyncSession,
     provider: Provider,
-    pushed: IdentityParRequest,
-    current: tuple[Any, Any],
+    pushed: IdentityParRequest | PushedView,
+    browser: IdentitySession,
     *,
     approve: bool,
 ) -> Response:
@@ -148,11 +153,10 @@ async def _answer(
     if not approve:
         answer |= {"error": "access_denied", "iss": provider.issuer}
         return RedirectResponse(_with_query(params["redirect_uri"], answer), status_code=303)
-    account, browser = current
     grant = IdentityGrant(
         id=secrets.token_urlsafe(24),
         client_id=pushed.client_id,
-        subject=account.subject,
+        subject=browser.subject,
         scope=params["scope"],
         acr=browser.acr,
         amr=browser.amr,

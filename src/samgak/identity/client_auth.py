@@ -37,6 +37,31 @@ def _json_segment(text: str) -> dict[str, Any]:
     return value
 
 
+class RelyingParties:
+    """The directory's relying parties as this process last read them, each kept ``ttl`` seconds:
+    a client authenticates on PAR, token, revocation and introspection, and reading its
+    registration each time costs more than checking its signature. A changed or removed
+    registration reaches this process within ``ttl``; unknown client ids are never kept."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self._ttl = ttl
+        self._known: dict[str, tuple[float, directory.RelyingParty]] = {}
+
+    async def get(self, session: AsyncSession, client_id: str) -> directory.RelyingParty | None:
+        now = time.monotonic()
+        kept = self._known.get(client_id)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        party = await directory.get_relying_party(session, client_id)
+        if party is None:
+            self._known.pop(client_id, None)
+            return None
+        if len(self._known) >= 10_000:
+            self._known.clear()
+        self._known[client_id] = (now + self._ttl, party)
+        return party
+
+
 @lru_cache(maxsize=256)
 def _registered_keys(jwks: str) -> KeySet:
     """A client's registered JWKS, parsed once per distinct document (a changed registration is a
@@ -50,6 +75,7 @@ async def authenticate_client(
     *,
     issuer: str,
     replay: ReplayCache,
+    parties: RelyingParties,
     now: float | None = None,
     limiter: RateLimiter | None = None,
 ) -> directory.RelyingParty:
@@ -74,7 +100,7 @@ async def authenticate_client(
         raise InvalidClient("client_id does not match the assertion")
     if limiter is not None and not limiter.allow(client_id):
         raise TooManyRequests("too many requests from this client; retry in a moment")
-    party = await directory.get_relying_party(session, client_id)
+    party = await parties.get(session, client_id)
     if party is None:
         raise InvalidClient("unknown client")
     try:

@@ -82,7 +82,12 @@ async def revoke(
     """Revoking either token ends the grant; an unknown token is answered 200 all the same (§2.2)."""
     form = {k: str(v) for k, v in (await request.form()).items()}
     party = await authenticate_client(
-        session, form, issuer=provider.issuer, replay=provider.replay, limiter=provider.client_limiter
+        session,
+        form,
+        issuer=provider.issuer,
+        replay=provider.replay,
+        parties=provider.parties,
+        limiter=provider.client_limiter,
     )
     grant, _claims = await _grant_of(session, provider, form.get("token", ""))
     if grant is not None and grant.client_id == party.client_id:
@@ -98,7 +103,12 @@ async def introspect(
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
     party = await authenticate_client(
-        session, form, issuer=provider.issuer, replay=provider.replay, limiter=provider.client_limiter
+        session,
+        form,
+        issuer=provider.issuer,
+        replay=provider.replay,
+        parties=provider.parties,
+        limiter=provider.client_limiter,
     )
     grant, claims = await _grant_of(session, provider, form.get("token", ""))
     inactive = JSONResponse({"active": False}, headers={"Cache-Control": "no-store"})

@@ -42,7 +42,12 @@ async def push_authorization_request(
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
     party = await authenticate_client(
-        session, form, issuer=provider.issuer, replay=provider.replay, limiter=provider.client_limiter
+        session,
+        form,
+        issuer=provider.issuer,
+        replay=provider.replay,
+        parties=provider.parties,
+        limiter=provider.client_limiter,
     )
     if "request_uri" in form:
         raise IdentityError("request_uri cannot be pushed")

@@ -12,12 +12,15 @@ from starlette.requests import Request
 from samgak.config import Settings
 from samgak.identity.accounts import Keys
 from samgak.identity.carrier_client import CarrierClient
+from samgak.identity.client_auth import RelyingParties
 from samgak.identity.dpop import ReplayCache
 from samgak.identity.errors import TooManyRequests
+from samgak.identity.repository import IdentityReads
 from samgak.identity.service import KeyRing, key_sealer
 from samgak.kit.crypto import Sealer, derive_key
 from samgak.kit.http import new_client
 from samgak.kit.ratelimit import RateLimiter
+from samgak.kit.rawsql import Reader
 
 CARRIER_SERVICE_NAME = "삼각 통합인증"
 
@@ -30,8 +33,10 @@ class Provider:
     carrier_base_url: str
     keys: Keys
     keyring: KeyRing
+    reads: IdentityReads
     show_demo_phone: bool
     replay: ReplayCache = field(default_factory=ReplayCache)
+    parties: RelyingParties = field(default_factory=RelyingParties)
     # Credential endpoints are rate-limited: per client (PAR, token, revoke, introspect) and per
     # network address (carrier proofing, passkey sign-in), so guessing is slow and floods are cheap.
     client_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(20, 60))
@@ -69,6 +74,7 @@ def build_provider(settings: Settings, *, transport: httpx.AsyncBaseTransport | 
             digest_key=derive_key(master, "identity/ci"),
         ),
         keyring=KeyRing(key_sealer(settings)),
+        reads=IdentityReads(Reader(settings.database_url, pool_size=8)),
         show_demo_phone=settings.env != "prod",
         client_limiter=RateLimiter(settings.identity.client_rate_per_second, settings.identity.client_burst),
         address_limiter=RateLimiter(
@@ -86,4 +92,11 @@ async def unit_of_work(request: Request) -> Any:
     """The request's unit of work on the platform database (depend with ``scope="function"``: it
     commits before the response is sent)."""
     async with request.app.state.platform_db.unit_of_work() as session:
+        yield session
+
+
+async def read_session(request: Request) -> Any:
+    """A read-only session on the platform database (never committed; on SQLite it does not queue
+    behind writers)."""
+    async with request.app.state.platform_db.read_sessions() as session:
         yield session

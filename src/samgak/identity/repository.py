@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -20,6 +21,8 @@ from samgak.identity.models import (
     IdentitySigningKey,
     IdentitySignRequest,
 )
+from samgak.kit.rawsql import RawQuery, Reader
+from samgak.kit.timeutil import coerce_datetime
 
 
 class IdentityRepository:
@@ -120,19 +123,30 @@ class IdentityRepository:
     async def authorization_code(self, code_digest: str) -> IdentityAuthorizationCode | None:
         return await self.session.get(IdentityAuthorizationCode, code_digest)
 
-    async def use_authorization_code(self, code_digest: str, now: datetime) -> bool:
-        result = await self.session.execute(
+    async def spend_authorization_code(
+        self, code_digest: str, client_id: str, now: datetime
+    ) -> IdentityAuthorizationCode | None:
+        """Mark the client's unused code used, in one statement; the code, or None when it is
+        unknown, another client's or already used."""
+        spent = await self.session.scalars(
             update(IdentityAuthorizationCode)
             .where(
                 IdentityAuthorizationCode.code_digest == code_digest,
+                IdentityAuthorizationCode.client_id == client_id,
                 IdentityAuthorizationCode.used_at.is_(None),
             )
             .values(used_at=now)
+            .returning(IdentityAuthorizationCode)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return spent.one_or_none()
 
     async def grant(self, grant_id: str) -> IdentityGrant | None:
         return await self.session.get(IdentityGrant, grant_id)
+
+    async def set_refresh_digest(self, grant_id: str, refresh_digest: str) -> None:
+        await self.session.execute(
+            update(IdentityGrant).where(IdentityGrant.id == grant_id).values(refresh_digest=refresh_digest)
+        )
 
     async def grant_by_refresh(self, refresh_digest: str) -> IdentityGrant | None:
         return await self.session.scalar(
@@ -204,3 +218,111 @@ class IdentityRepository:
 
     async def sign_request(self, cert_tx_id: str) -> IdentitySignRequest | None:
         return await self.session.get(IdentitySignRequest, cert_tx_id)
+
+
+# --------------------------------------------------------------------------- hot reads
+# The code flow's reads of committed rows, one statement each on the raw driver (kit/rawsql):
+# through the ORM session each would cost more than all of the flow's signatures.
+
+_AUTHORIZE_VIEW = RawQuery(
+    """
+    SELECT p.client_id, p.params, p.dpop_jkt, p.expires_at, p.used_at,
+           s.subject, s.acr, s.amr, s.auth_time, s.expires_at, s.revoked_at,
+           (SELECT g.scope FROM identity_grant g
+             WHERE g.subject = s.subject AND g.client_id = p.client_id AND g.revoked_at IS NULL
+             ORDER BY g.created_at DESC LIMIT 1)
+      FROM identity_par_request p
+      LEFT JOIN identity_session s ON s.id_digest = :session_digest
+     WHERE p.id = :reference
+    """
+)
+_GRANT_VIEW = RawQuery(
+    """
+    SELECT g.id, g.client_id, g.subject, g.scope, g.acr, g.amr, g.auth_time, g.revoked_at,
+           a.name, a.birth_date, a.phone_sealed
+      FROM identity_grant g JOIN identity_account a ON a.subject = g.subject
+     WHERE g.id = :grant_id
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PushedView:
+    """A pushed request, and the browser session and live grant that come with it."""
+
+    id: str  # the request_uri's reference
+    client_id: str
+    params: str
+    dpop_jkt: str | None
+    expires_at: datetime | None
+    used_at: datetime | None
+    session: IdentitySession | None  # live or not: the caller checks
+    granted_scope: str | None  # the scope of this person's newest live grant to this client
+
+
+@dataclass(frozen=True, slots=True)
+class GrantView:
+    id: str
+    client_id: str
+    subject: str
+    scope: str
+    acr: str
+    amr: str
+    auth_time: datetime | None
+    revoked_at: datetime | None
+    name: str
+    birth_date: str
+    phone_sealed: str
+
+
+class IdentityReads:
+    """The hot reads, on the raw driver (committed data only)."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    async def pushed(self, reference: str, session_digest: str) -> PushedView | None:
+        rows = await self.reader.fetch(_AUTHORIZE_VIEW, reference=reference, session_digest=session_digest)
+        if not rows:
+            return None
+        r = rows[0]
+        browser = None
+        if r[5] is not None:
+            browser = IdentitySession(
+                id_digest=session_digest,
+                subject=r[5],
+                acr=r[6],
+                amr=r[7],
+                auth_time=coerce_datetime(r[8]),
+                expires_at=coerce_datetime(r[9]),
+                revoked_at=coerce_datetime(r[10]),
+            )
+        return PushedView(
+            id=reference,
+            client_id=r[0],
+            params=r[1],
+            dpop_jkt=r[2],
+            expires_at=coerce_datetime(r[3]),
+            used_at=coerce_datetime(r[4]),
+            session=browser,
+            granted_scope=r[11],
+        )
+
+    async def grant(self, grant_id: str) -> GrantView | None:
+        rows = await self.reader.fetch(_GRANT_VIEW, grant_id=grant_id)
+        if not rows:
+            return None
+        r = rows[0]
+        return GrantView(
+            id=r[0],
+            client_id=r[1],
+            subject=r[2],
+            scope=r[3],
+            acr=r[4],
+            amr=r[5],
+            auth_time=coerce_datetime(r[6]),
+            revoked_at=coerce_datetime(r[7]),
+            name=r[8],
+            birth_date=r[9],
+            phone_sealed=r[10],
+        )

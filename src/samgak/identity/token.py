@@ -31,8 +31,8 @@ from samgak.identity.client_auth import authenticate_client
 from samgak.identity.dpop import verify_proof
 from samgak.identity.errors import IdentityError
 from samgak.identity.models import IdentityGrant
-from samgak.identity.provider import Provider, get_provider, unit_of_work
-from samgak.identity.repository import IdentityRepository
+from samgak.identity.provider import Provider, get_provider, read_session, unit_of_work
+from samgak.identity.repository import GrantView, IdentityRepository
 from samgak.kit.crypto import secret_digest
 from samgak.kit.timeutil import coerce_datetime, utcnow
 
@@ -73,7 +73,7 @@ def _s256(verifier: str) -> str:
 async def _tokens(
     session: AsyncSession,
     provider: Provider,
-    grant: IdentityGrant,
+    grant: IdentityGrant | GrantView,
     jkt: str,
     *,
     nonce: str | None,
@@ -121,7 +121,7 @@ async def _tokens(
         body["id_token"] = jwt.encode({"alg": "ES256", "kid": kid}, claims, key)
     if refresh:
         secret = "sgk_rt_" + secrets.token_urlsafe(32)
-        grant.refresh_digest = secret_digest(secret)
+        await IdentityRepository(session).set_refresh_digest(grant.id, secret_digest(secret))
         body["refresh_token"] = secret
     return body
 
@@ -134,7 +134,12 @@ async def token(
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
     party = await authenticate_client(
-        session, form, issuer=provider.issuer, replay=provider.replay, limiter=provider.client_limiter
+        session,
+        form,
+        issuer=provider.issuer,
+        replay=provider.replay,
+        parties=provider.parties,
+        limiter=provider.client_limiter,
     )
     grant_type = form.get("grant_type")
     if grant_type not in ("authorization_code", "refresh_token"):
@@ -151,14 +156,17 @@ async def token(
         body = await _tokens(session, provider, grant, proof.jkt, nonce=None, refresh=False)
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
     code_digest = secret_digest(form.get("code", ""))
-    code = await repo.authorization_code(code_digest)
-    if code is None or code.client_id != party.client_id:
-        raise InvalidGrant("the code is not valid for this client")
-    # From here on the code is spent whatever happens, so refusals are answered, not raised: the
-    # unit of work must commit the spent code (and a replay's revocation) with the refusal.
-    if not await repo.use_authorization_code(code_digest, now):
-        await repo.revoke_grant(code.grant_id, now)  # a replayed code voids what it gave
+    code = await repo.spend_authorization_code(code_digest, party.client_id, now)
+    if code is None:
+        known = await repo.authorization_code(code_digest)
+        if known is None or known.client_id != party.client_id:
+            raise InvalidGrant("the code is not valid for this client")
+        # A replayed code voids what it gave; the refusal is answered, not raised, so the unit of
+        # work commits the revocation.
+        await repo.revoke_grant(known.grant_id, now)
         return refusal(InvalidGrant("the code was already used"))
+    # From here on the code is spent whatever happens, so refusals are answered, not raised: the
+    # unit of work must commit the spent code with the refusal.
     expires = coerce_datetime(code.expires_at)
     verifier = form.get("code_verifier", "")
     if expires is None or expires < now:
@@ -169,10 +177,10 @@ async def token(
         return refusal(InvalidGrant("PKCE verification failed"))
     if code.dpop_jkt is not None and code.dpop_jkt != proof.jkt:
         return refusal(InvalidGrant("the DPoP key differs from the one the code is bound to"))
-    grant = await repo.grant(code.grant_id)
-    if grant is None or grant.revoked_at is not None:
+    granted = await provider.reads.grant(code.grant_id)
+    if granted is None or granted.revoked_at is not None:
         return refusal(InvalidGrant("the grant was revoked"))
-    body = await _tokens(session, provider, grant, proof.jkt, nonce=code.nonce, refresh=True)
+    body = await _tokens(session, provider, granted, proof.jkt, nonce=code.nonce, refresh=True)
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
@@ -180,7 +188,7 @@ async def token(
 async def userinfo(
     request: Request,
     provider: Provider = Depends(get_provider),
-    session: AsyncSession = Depends(unit_of_work, scope="function"),
+    session: AsyncSession = Depends(read_session, scope="function"),
 ) -> JSONResponse:
     authorization = request.headers.get("authorization", "")
     scheme, _, access = authorization.partition(" ")
@@ -205,18 +213,16 @@ async def userinfo(
         access_token=access,
         bound_jkt=claims.get("cnf", {}).get("jkt"),
     )
-    repo = IdentityRepository(session)
-    grant = await repo.grant(str(claims.get("grant_id", "")))
-    account = await repo.account(str(claims["sub"]))
-    if grant is None or grant.revoked_at is not None or account is None:
+    grant = await provider.reads.grant(str(claims.get("grant_id", "")))
+    if grant is None or grant.revoked_at is not None or grant.subject != claims["sub"]:
         raise InvalidToken("the grant behind this token was revoked")
     scopes = grant.scope.split()
-    info: dict[str, Any] = {"sub": account.subject}
+    info: dict[str, Any] = {"sub": grant.subject}
     if "profile" in scopes:
         info |= {
-            "name": account.name,
-            "birthdate": f"{account.birth_date[:4]}-{account.birth_date[4:6]}-{account.birth_date[6:]}",
+            "name": grant.name,
+            "birthdate": f"{grant.birth_date[:4]}-{grant.birth_date[4:6]}-{grant.birth_date[6:]}",
         }
     if "phone" in scopes:
-        info["phone_number"] = "+82" + provider.keys.sealer.open(account.phone_sealed)[1:]
+        info["phone_number"] = "+82" + provider.keys.sealer.open(grant.phone_sealed)[1:]
     return JSONResponse(info, headers={"Cache-Control": "no-store"})
