@@ -9,6 +9,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from joserfc import jws
 from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 
@@ -135,6 +137,25 @@ def test_dp10_jti_single_use() -> None:
     check(token, replay=replay)
     with pytest.raises(InvalidDPoPProof, match="already used"):
         check(token, replay=replay)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcde"), st.integers(0, 30), st.integers(1, 40)), min_size=1, max_size=60
+    )
+)
+def test_dp10_replay_cache_agrees_with_a_plain_model(claims: list[tuple[str, int, int]]) -> None:
+    """Whatever order proofs arrive and expire in, a jti is refused exactly while a live claim
+    holds it (the cache expires entries lazily; the model checks every claim)."""
+    cache, model, now = ReplayCache(), {}, 0.0
+    for jti, step, window in claims:
+        now += step
+        expected = model.get(jti, 0) <= now
+        assert cache.claim(jti, now + window, now) is expected
+        if expected:
+            model[jti] = now + window
+    assert len(cache) <= len(model)
 
 
 def test_dp11_server_nonce() -> None:

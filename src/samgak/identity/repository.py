@@ -123,22 +123,17 @@ class IdentityRepository:
     async def authorization_code(self, code_digest: str) -> IdentityAuthorizationCode | None:
         return await self.session.get(IdentityAuthorizationCode, code_digest)
 
-    async def spend_authorization_code(
-        self, code_digest: str, client_id: str, now: datetime
-    ) -> IdentityAuthorizationCode | None:
-        """Mark the client's unused code used, in one statement; the code, or None when it is
-        unknown, another client's or already used."""
-        spent = await self.session.scalars(
+    async def use_authorization_code(self, code_digest: str, now: datetime) -> bool:
+        """Mark the code used unless it already is; whether this call spent it."""
+        result = await self.session.execute(
             update(IdentityAuthorizationCode)
             .where(
                 IdentityAuthorizationCode.code_digest == code_digest,
-                IdentityAuthorizationCode.client_id == client_id,
                 IdentityAuthorizationCode.used_at.is_(None),
             )
             .values(used_at=now)
-            .returning(IdentityAuthorizationCode)
         )
-        return spent.one_or_none()
+        return bool(getattr(result, "rowcount", 0))
 
     async def grant(self, grant_id: str) -> IdentityGrant | None:
         return await self.session.get(IdentityGrant, grant_id)
@@ -236,6 +231,13 @@ _AUTHORIZE_VIEW = RawQuery(
      WHERE p.id = :reference
     """
 )
+_CODE_VIEW = RawQuery(
+    """
+    SELECT grant_id, client_id, redirect_uri, code_challenge, nonce, dpop_jkt, expires_at, used_at
+      FROM identity_authorization_code
+     WHERE code_digest = :code_digest
+    """
+)
 _GRANT_VIEW = RawQuery(
     """
     SELECT g.id, g.client_id, g.subject, g.scope, g.acr, g.amr, g.auth_time, g.revoked_at,
@@ -258,6 +260,18 @@ class PushedView:
     used_at: datetime | None
     session: IdentitySession | None  # live or not: the caller checks
     granted_scope: str | None  # the scope of this person's newest live grant to this client
+
+
+@dataclass(frozen=True, slots=True)
+class CodeView:
+    grant_id: str
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    nonce: str | None
+    dpop_jkt: str | None
+    expires_at: datetime | None
+    used_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +320,22 @@ class IdentityReads:
             used_at=coerce_datetime(r[4]),
             session=browser,
             granted_scope=r[11],
+        )
+
+    async def code(self, code_digest: str) -> CodeView | None:
+        rows = await self.reader.fetch(_CODE_VIEW, code_digest=code_digest)
+        if not rows:
+            return None
+        r = rows[0]
+        return CodeView(
+            grant_id=r[0],
+            client_id=r[1],
+            redirect_uri=r[2],
+            code_challenge=r[3],
+            nonce=r[4],
+            dpop_jkt=r[5],
+            expires_at=coerce_datetime(r[6]),
+            used_at=coerce_datetime(r[7]),
         )
 
     async def grant(self, grant_id: str) -> GrantView | None:

@@ -19,6 +19,7 @@ import hashlib
 import re
 import secrets
 import time
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -32,7 +33,7 @@ from samgak.identity.dpop import verify_proof
 from samgak.identity.errors import IdentityError
 from samgak.identity.models import IdentityGrant
 from samgak.identity.provider import Provider, get_provider, read_session, unit_of_work
-from samgak.identity.repository import GrantView, IdentityRepository
+from samgak.identity.repository import CodeView, GrantView, IdentityRepository
 from samgak.kit.crypto import secret_digest
 from samgak.kit.timeutil import coerce_datetime, utcnow
 
@@ -77,8 +78,9 @@ async def _tokens(
     jkt: str,
     *,
     nonce: str | None,
-    refresh: bool,
+    refresh_token: str | None,
 ) -> dict[str, Any]:
+    """The token response (signing only; a refresh token's digest is the caller's to store)."""
     kid, key = await provider.keyring.signer(session)
     now = int(time.time())
     auth_time = coerce_datetime(grant.auth_time)
@@ -119,10 +121,8 @@ async def _tokens(
         if nonce:
             claims["nonce"] = nonce
         body["id_token"] = jwt.encode({"alg": "ES256", "kid": kid}, claims, key)
-    if refresh:
-        secret = "sgk_rt_" + secrets.token_urlsafe(32)
-        await IdentityRepository(session).set_refresh_digest(grant.id, secret_digest(secret))
-        body["refresh_token"] = secret
+    if refresh_token is not None:
+        body["refresh_token"] = refresh_token
     return body
 
 
@@ -153,35 +153,45 @@ async def token(
         grant = await repo.grant_by_refresh(secret_digest(form.get("refresh_token", "")))
         if grant is None or grant.client_id != party.client_id or grant.revoked_at is not None:
             raise InvalidGrant("the refresh token is not valid")
-        body = await _tokens(session, provider, grant, proof.jkt, nonce=None, refresh=False)
+        body = await _tokens(session, provider, grant, proof.jkt, nonce=None, refresh_token=None)
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
     code_digest = secret_digest(form.get("code", ""))
-    code = await repo.spend_authorization_code(code_digest, party.client_id, now)
-    if code is None:
-        known = await repo.authorization_code(code_digest)
-        if known is None or known.client_id != party.client_id:
-            raise InvalidGrant("the code is not valid for this client")
-        # A replayed code voids what it gave; the refusal is answered, not raised, so the unit of
-        # work commits the revocation.
-        await repo.revoke_grant(known.grant_id, now)
+    code = await provider.reads.code(code_digest)
+    if code is None or code.client_id != party.client_id:
+        raise InvalidGrant("the code is not valid for this client")
+    # Check and sign first, then write in one short burst (on SQLite the writes take turns): the
+    # code is spent whatever the checks say, and the tokens leave only if this call spent it.
+    refused = _refusal_of(code, form, proof.jkt, now)
+    granted = None if refused else await provider.reads.grant(code.grant_id)
+    if not refused and (granted is None or granted.revoked_at is not None):
+        refused = "the grant was revoked"
+    refresh_token = "sgk_rt_" + secrets.token_urlsafe(32)
+    answer = None
+    if granted is not None and not refused:
+        answer = await _tokens(
+            session, provider, granted, proof.jkt, nonce=code.nonce, refresh_token=refresh_token
+        )
+    if not await repo.use_authorization_code(code_digest, now):
+        await repo.revoke_grant(code.grant_id, now)  # a replayed code voids what it gave
         return refusal(InvalidGrant("the code was already used"))
-    # From here on the code is spent whatever happens, so refusals are answered, not raised: the
-    # unit of work must commit the spent code with the refusal.
-    expires = coerce_datetime(code.expires_at)
+    if refused or granted is None or answer is None:
+        return refusal(InvalidGrant(refused or "the grant was revoked"))
+    await repo.set_refresh_digest(granted.id, secret_digest(refresh_token))
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+def _refusal_of(code: CodeView, form: dict[str, str], jkt: str, now: datetime) -> str | None:
+    """Why a code may not be exchanged (RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9449 §10), if it may not."""
     verifier = form.get("code_verifier", "")
-    if expires is None or expires < now:
-        return refusal(InvalidGrant("the code has expired"))
+    if code.expires_at is None or code.expires_at < now:
+        return "the code has expired"
     if "redirect_uri" in form and form["redirect_uri"] != code.redirect_uri:
-        return refusal(InvalidGrant("redirect_uri differs from the authorization request"))
+        return "redirect_uri differs from the authorization request"
     if not _VERIFIER.match(verifier) or _s256(verifier) != code.code_challenge:
-        return refusal(InvalidGrant("PKCE verification failed"))
-    if code.dpop_jkt is not None and code.dpop_jkt != proof.jkt:
-        return refusal(InvalidGrant("the DPoP key differs from the one the code is bound to"))
-    granted = await provider.reads.grant(code.grant_id)
-    if granted is None or granted.revoked_at is not None:
-        return refusal(InvalidGrant("the grant was revoked"))
-    body = await _tokens(session, provider, granted, proof.jkt, nonce=code.nonce, refresh=True)
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+        return "PKCE verification failed"
+    if code.dpop_jkt is not None and code.dpop_jkt != jkt:
+        return "the DPoP key differs from the one the code is bound to"
+    return None
 
 
 @router.get("/userinfo", summary="UserInfo (DPoP-bound access token)")
