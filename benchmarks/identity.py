@@ -64,8 +64,8 @@ async def sign_in_people(settings: Any, client_id: str, people: int) -> list[dic
     """The headless test login: ``people`` accounts, each with a live session and a grant for the
     benchmark client. Returns one cookie jar per person."""
     from samgak.identity import accounts
+    from samgak.identity.accounts import COOKIE
     from samgak.identity.models import IdentityAccount, IdentityGrant
-    from samgak.identity.pages import COOKIE
     from samgak.identity.provider import build_provider
     from samgak.identity.repository import IdentityRepository
     from samgak.kit.crypto import keyed_digest

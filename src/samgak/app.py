@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from samgak import directory, identity, web
+from samgak import directory, identity, mydata, web
 from samgak.config import Settings, get_settings
 from samgak.institution.app import build_institution, create_institution_app
 from samgak.institution.ca_client import HttpCertificateAuthority
@@ -63,6 +63,17 @@ def create_app(
                 ),
             )
             provider.carrier.client_id, provider.carrier.client_secret = carrier_client_id, carrier_secret
+            mydata_service.set_credentials(
+                *await directory.issue_service_credentials(
+                    session,
+                    directory.ServiceCreate(
+                        org_code=directory.OPERATOR_ORG_CODE,
+                        service_name=settings.mydata.service_name,
+                        redirect_uris=[f"{settings.public_base_url}/mydata/callback"],
+                        scope=" ".join(s for scopes in mydata.INDUSTRY_SCOPES.values() for s in scopes),
+                    ),
+                )
+            )
             for member_app in member_apps:  # the demo's member apps, as relying parties
                 party = await directory.register_relying_party(
                     session,
@@ -78,6 +89,7 @@ def create_app(
         yield
         await provider.carrier.client.aclose()
         await provider.reads.reader.close()
+        await mydata_service.close()
         await apps_client.aclose()
         for institution, _ in institutions:
             await institution.close()
@@ -94,6 +106,8 @@ def create_app(
     app.state.institutions = [institution for institution, _ in institutions]
     provider = identity.build_provider(settings, transport=transport)
     app.state.identity = provider
+    mydata_service = mydata.build_mydata(settings, ca_url=ca_url(settings), transport=transport)
+    app.state.mydata = mydata_service
     apps_client = new_client(transport=transport)
     app.state.member_apps_provider = web.ProviderClient(apps_client, provider.issuer)
     member_apps = web.demo_apps()
@@ -105,6 +119,8 @@ def create_app(
     app.include_router(identity.pages_router)
     app.include_router(identity.well_known_router)
     app.include_router(identity.ca_router)
+    app.include_router(mydata.router)
+    app.include_router(mydata.api)
     app.include_router(web.router)
     app.include_router(web.member_apps_router)
     for institution, _ in institutions:

@@ -111,6 +111,16 @@ class InstitutionSettings(BaseModel):
     portal_client_secret: SecretStr = SecretStr("")
 
 
+class MydataSettings(BaseModel):
+    """The MyData service: the alliance's licensed operator (마이데이터사업자)."""
+
+    service_name: str = "삼각 마이데이터"
+    ca_code: str = "SAMGAKID01"  # the alliance identity's org code as the integrated-auth CA
+    consent_days: int = Field(default=365, ge=1, le=365)  # 전송요구 validity (standard 2.7: ≤ 1 year)
+    collect_months: int = Field(default=12, ge=1, le=12)  # first collection: 12 months back (2.7)
+    holder_concurrency: int = Field(default=4, ge=1, le=16)  # calls in flight per holder
+
+
 class CoreSettings(BaseModel):
     """The deterministic synthetic core behind each institution."""
 
@@ -130,6 +140,7 @@ class Settings(BaseSettings):
     directory: DirectorySettings = DirectorySettings()
     identity: IdentitySettings = IdentitySettings()
     institution: InstitutionSettings = InstitutionSettings()
+    mydata: MydataSettings = MydataSettings()
     core: CoreSettings = CoreSettings()
 
     def member(self, slug_or_code: str) -> MemberSettings:

@@ -11,7 +11,7 @@ from samgak.identity.endpoints import identity_error_handler, router
 from samgak.identity.errors import IdentityError, InvalidClient, InvalidDPoPProof, UseDPoPNonce
 from samgak.identity.metadata import well_known as well_known_router
 from samgak.identity.pages import router as pages_router
-from samgak.identity.provider import CARRIER_SERVICE_NAME, Provider, build_provider
+from samgak.identity.provider import CARRIER_SERVICE_NAME, Person, Provider, build_provider, signed_in_person
 from samgak.identity.service import (
     KeyRing,
     key_overlap,
@@ -28,6 +28,7 @@ __all__ = [
     "InvalidClient",
     "InvalidDPoPProof",
     "KeyRing",
+    "Person",
     "Provider",
     "ReplayCache",
     "UseDPoPNonce",
@@ -41,6 +42,7 @@ __all__ = [
     "public_jwks",
     "rotate_signing_key",
     "router",
+    "signed_in_person",
     "signing_key",
     "target_uri",
     "verify_proof",

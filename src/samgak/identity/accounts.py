@@ -21,6 +21,7 @@ from samgak.kit.timeutil import coerce_datetime, utcnow
 
 PROOFING_TTL = timedelta(minutes=5)
 SESSION_TTL = timedelta(hours=12)
+COOKIE = "samgak_session"  # the alliance session (HttpOnly; only its digest is stored)
 CARRIER_ACR = "urn:samgak:acr:carrier-otp"  # one factor: possession of the phone (RFC 8176 "sms")
 
 
@@ -146,6 +147,7 @@ async def sign_out_everywhere(session: AsyncSession, subject: str) -> None:
 
 __all__ = [
     "CARRIER_ACR",
+    "COOKIE",
     "CarrierRefused",
     "Keys",
     "finish_proofing",

@@ -22,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from samgak.identity import accounts
+from samgak.identity.accounts import COOKIE
 from samgak.identity.models import (
     IdentityAuthorizationCode,
     IdentityGrant,
     IdentityParRequest,
     IdentitySession,
 )
-from samgak.identity.pages import COOKIE, SECURITY_HEADERS
+from samgak.identity.pages import SECURITY_HEADERS
 from samgak.identity.par import REQUEST_URI_PREFIX
 from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository, PushedView

@@ -8,8 +8,10 @@ person exists).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.templating import Jinja2Templates
@@ -18,6 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from samgak import directory
 from samgak.identity import accounts, ca, passkeys, step_up
+from samgak.identity.accounts import COOKIE
 from samgak.identity.carrier_client import CarrierRefused, CarrierUnavailable
 from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository
@@ -26,7 +29,6 @@ from samgak.kit.timeutil import KST, utcnow
 
 router = APIRouter(prefix="/id", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-COOKIE = "samgak_session"
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "frame-ancestors 'none'",
@@ -342,6 +344,30 @@ async def _sign_request_of(
             {"error": "invalid_request", "error_description": "서명 요청이 없거나 만료되었습니다"}, 404
         )
     return current[0], pending
+
+
+@router.get("/sign/{cert_tx_id}")
+async def sign_page(
+    request: Request,
+    cert_tx_id: str,
+    next: str | None = None,
+    provider: Provider = Depends(get_provider),
+    session: AsyncSession = Depends(unit_of_work, scope="function"),
+) -> Response:
+    """통합인증: the bundle the person is asked to sign, and one passkey assertion to sign it."""
+    here = f"/id/sign/{cert_tx_id}?{urlencode({'next': safe_next(next)})}"
+    if await accounts.signed_in(session, request.cookies.get(COOKIE)) is None:
+        return RedirectResponse(f"/id/start?{urlencode({'next': here})}", 303)
+    found = await _sign_request_of(request, session, provider, cert_tx_id)
+    if isinstance(found, Response):
+        return _page(request, "error.html", {"message": "서명 요청이 없거나 만료되었습니다"}, 404)
+    _account, pending = found
+    titles = [c["consent_title"] for c in json.loads(pending.consents)]
+    return _page(
+        request,
+        "sign.html",
+        {"cert_tx_id": cert_tx_id, "title": pending.title, "consents": titles, "next": safe_next(next)},
+    )
 
 
 @router.post("/sign/{cert_tx_id}/options")

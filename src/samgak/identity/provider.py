@@ -10,7 +10,7 @@ import httpx
 from starlette.requests import Request
 
 from samgak.config import Settings
-from samgak.identity.accounts import Keys
+from samgak.identity.accounts import COOKIE, Keys, signed_in
 from samgak.identity.carrier_client import CarrierClient
 from samgak.identity.client_auth import RelyingParties
 from samgak.identity.dpop import ReplayCache
@@ -100,3 +100,32 @@ async def read_session(request: Request) -> Any:
     behind writers)."""
     async with request.app.state.platform_db.read_sessions() as session:
         yield session
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The person signed in at the alliance, as other platform modules may know them."""
+
+    subject: str
+    name: str
+    ci: str
+    phone: str
+    birth_date: str  # YYYYMMDD
+
+
+async def signed_in_person(request: Request) -> Person | None:
+    """Who the request's alliance session belongs to (``None`` when not signed in)."""
+    provider = request.app.state.identity
+    async with request.app.state.platform_db.read_sessions() as session:
+        found = await signed_in(session, request.cookies.get(COOKIE))
+    if found is None:
+        return None
+    account = found[0]
+    sealer = provider.keys.sealer
+    return Person(
+        subject=account.subject,
+        name=account.name,
+        ci=sealer.open(account.ci_sealed),
+        phone=sealer.open(account.phone_sealed),
+        birth_date=account.birth_date,
+    )

@@ -8,9 +8,10 @@ from sqlalchemy import MetaData, engine_from_config, pool
 
 from samgak.directory.models import Base as DirectoryBase
 from samgak.identity.models import Base as IdentityBase
+from samgak.mydata.models import Base as MydataBase
 
 config = context.config
-target_metadata: list[MetaData] = [DirectoryBase.metadata, IdentityBase.metadata]
+target_metadata: list[MetaData] = [DirectoryBase.metadata, IdentityBase.metadata, MydataBase.metadata]
 
 
 def run_migrations_online() -> None:

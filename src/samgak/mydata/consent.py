@@ -1,0 +1,313 @@
+"""Transmission requests (전송요구) and linking by integrated authentication.
+
+A transmission request is one consent document per chosen holder, in the standard's fields
+(전송요구내역, 3.4): ``snd_org_code``, ``rcv_org_code``, ``is_scheduled``, ``fnd_cycle``,
+``add_cycle``, ``end_date``, ``purpose``, ``period``, ``is_consent_trans_memo``,
+``is_consent_merchant_name_regno`` and ``target_info`` (scopes × assets; ``all_asset``).
+Consents live as append-only events (``requested`` → ``linked`` | ``refused`` → ``withdrawn``);
+their state is the newest event.
+
+Linking (별첨2): the bundle goes to the CA once (IA102), the person signs it with one passkey
+assertion at the alliance identity, the signed consents come back (IA103) and 통합인증-002 goes to
+every holder at once; each holder's tokens go to the vault, sealed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from samgak.directory import OPERATOR_ORG_CODE
+from samgak.identity import Person
+from samgak.kit.db import Database
+from samgak.kit.timeutil import KST, today_kst, utcnow
+from samgak.mydata.holder_client import HolderError, Tokens
+from samgak.mydata.models import MydataConsentEvent, MydataLink, MydataSigning
+from samgak.mydata.repository import MydataRepository
+from samgak.mydata.runtime import INDUSTRY_SCOPES, Mydata
+
+CYCLES = ("1/w", "2/m", "1/m")  # scheduled transmission: weekly up to monthly (2.7)
+
+
+class ConsentError(Exception):
+    """A transmission request that cannot be made as asked (the message says what to change)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What the customer chose on the linking page."""
+
+    org_codes: list[str]
+    purpose: str
+    is_scheduled: bool
+    cycle: str
+    trans_memo: bool
+    merchant_names: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """A consent's current state, derived from its events."""
+
+    consent_id: str
+    org_code: str
+    state: str  # requested | linked | refused | withdrawn
+    document: dict[str, object]
+    requested_at: datetime
+    changed_at: datetime
+    detail: str | None
+
+
+def consent_document(mydata: Mydata, org_code: str, request: Request) -> str:
+    """The standard's 전송요구내역 for one holder: every asset of its industry's scopes."""
+    member = mydata.holders[org_code].member
+    end = today_kst() + timedelta(days=mydata.settings.mydata.consent_days)
+    document = {
+        "snd_org_code": org_code,
+        "rcv_org_code": OPERATOR_ORG_CODE,
+        "is_scheduled": "true" if request.is_scheduled else "false",
+        "fnd_cycle": request.cycle,
+        "add_cycle": request.cycle,
+        "end_date": f"{end:%Y%m%d}",
+        "purpose": request.purpose,
+        "period": f"{end:%Y%m%d}",
+        "is_consent_trans_memo": "true" if request.trans_memo else "false",
+        "is_consent_merchant_name_regno": "true" if request.merchant_names else "false",
+        "target_info": [
+            {"scope": scope, "asset_list": [{"asset": "all_asset"}]}
+            for scope in INDUSTRY_SCOPES[member.industry]
+        ],
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _tx_id(mydata: Mydata, org_code: str, now: datetime) -> str:
+    """``MD_{operator}_{holder}_{relay}_{CA}_{YYYYMMDDHHMMSS}_{serial 12}`` (3.4; no relay: the holder)."""
+    ca = mydata.settings.mydata.ca_code
+    stamp = f"{now.astimezone(KST):%Y%m%d%H%M%S}"
+    return f"MD_{OPERATOR_ORG_CODE}_{org_code}_{org_code}_{ca}_{stamp}_{secrets.token_hex(6).upper()}"
+
+
+async def request_link(database: Database, mydata: Mydata, person: Person, request: Request) -> str:
+    """Ask the CA for one signature over the transmission requests (IA102), then record them;
+    the ``cert_tx_id`` the person signs at the alliance identity. (HTTP first, then one short
+    unit of work: nothing is held open while another service answers.)"""
+    chosen = [code for code in dict.fromkeys(request.org_codes) if code in mydata.holders]
+    if not chosen:
+        raise ConsentError("연결할 기관을 하나 이상 고르세요")
+    if request.cycle not in CYCLES:
+        raise ConsentError("정기 전송 주기는 1/w, 2/m, 1/m 중 하나입니다")
+    if not request.purpose.strip():
+        raise ConsentError("전송 목적을 적어 주세요")
+    now = utcnow()
+    bundle = []
+    for org_code in chosen:
+        name = mydata.holders[org_code].member.org_name
+        bundle.append(
+            {
+                "tx_id": _tx_id(mydata, org_code, now),
+                "consent_title": f"{name} 전송요구",
+                "consent": consent_document(mydata, org_code, request),
+            }
+        )
+    stamp = f"{now.astimezone(KST):%Y%m%d%H%M%S}"
+    sign_tx_id = (
+        f"{OPERATOR_ORG_CODE}_{mydata.settings.mydata.ca_code}_{stamp}_{secrets.token_hex(5).upper()}"
+    )
+    cert_tx_id = await mydata.ca.sign_request(
+        sign_tx_id=sign_tx_id,
+        ci=person.ci,
+        name=person.name,
+        phone=person.phone,
+        title="마이데이터 연결 (전송요구)",
+        consents=bundle,
+    )
+    async with database.unit_of_work() as session:
+        repo = MydataRepository(session)
+        for item in bundle:
+            await repo.add(
+                MydataConsentEvent(
+                    consent_id=item["tx_id"],
+                    subject=person.subject,
+                    org_code=item["tx_id"].split("_")[2],
+                    kind="requested",
+                    document=item["consent"],
+                    detail=None,
+                    at=now,
+                )
+            )
+        await repo.add(
+            MydataSigning(
+                cert_tx_id=cert_tx_id,
+                sign_tx_id=sign_tx_id,
+                subject=person.subject,
+                consent_ids=json.dumps([c["tx_id"] for c in bundle]),
+                created_at=now,
+                finished_at=None,
+            )
+        )
+    return cert_tx_id
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOutcome:
+    org_code: str
+    org_name: str
+    linked: bool
+    message: str  # what the customer reads
+
+
+async def complete_link(
+    database: Database, mydata: Mydata, person: Person, cert_tx_id: str
+) -> list[LinkOutcome]:
+    """After the signature: IA103, then 통합인증-002 to every holder in parallel; tokens to the vault.
+
+    A holder that refuses leaves the others linked; its consent is ``refused`` with the reason."""
+    async with database.read_sessions() as reading:
+        repo = MydataRepository(reading)
+        signing = await repo.signing(cert_tx_id)
+        if signing is None or signing.subject != person.subject:
+            raise ConsentError("연결 요청을 찾을 수 없습니다. 처음부터 다시 시작하세요")
+        if signing.finished_at is not None:
+            raise ConsentError("이미 처리된 연결 요청입니다")
+        requested = {e.consent_id: e for e in await repo.events_of(person.subject) if e.kind == "requested"}
+        earlier = {link.org_code: link.consent_id for link in await repo.links_of(person.subject)}
+    signed = await mydata.ca.sign_result(cert_tx_id=cert_tx_id, sign_tx_id=signing.sign_tx_id)
+    consent_ids = json.loads(signing.consent_ids)
+    limit = asyncio.Semaphore(8)
+
+    async def token(consent_id: str) -> Tokens | HolderError:
+        event = requested[consent_id]
+        async with limit:
+            try:
+                return await mydata.holders[event.org_code].client.integrated_token(
+                    tx_id=consent_id,
+                    ci=person.ci,
+                    consent=event.document or "",
+                    signed_consent=signed.get(consent_id, ""),
+                    cert_tx_id=cert_tx_id,
+                    ca_code=mydata.settings.mydata.ca_code,
+                )
+            except HolderError as refused:
+                return refused
+
+    answers = await asyncio.gather(*(token(c) for c in consent_ids))
+    now = utcnow()
+    outcomes = []
+    async with database.unit_of_work() as session:
+        repo = MydataRepository(session)
+        if not await repo.finish_signing(cert_tx_id, now):
+            raise ConsentError("이미 처리된 연결 요청입니다")
+        for consent_id, answer in zip(consent_ids, answers, strict=True):
+            org_code = requested[consent_id].org_code
+            name = mydata.holders[org_code].member.org_name
+            if isinstance(answer, HolderError):
+                await repo.add(_event(consent_id, person.subject, org_code, "refused", now, answer.message))
+                outcomes.append(LinkOutcome(org_code, name, False, f"{name} 연결 실패: {answer.message}"))
+                continue
+            if org_code in earlier:  # the new consent replaces the old one (assets keep their ids)
+                await repo.drop_link(earlier[org_code])
+                await repo.add(
+                    _event(earlier[org_code], person.subject, org_code, "replaced", now, consent_id)
+                )
+            await repo.add(
+                MydataLink(
+                    consent_id=consent_id,
+                    subject=person.subject,
+                    org_code=org_code,
+                    scope=answer.scope,
+                    access_sealed=mydata.sealer.seal(answer.access_token),
+                    refresh_sealed=mydata.sealer.seal(answer.refresh_token) if answer.refresh_token else None,
+                    expires_at=now + timedelta(seconds=answer.expires_in),
+                    linked_at=now,
+                    collected_at=None,
+                )
+            )
+            await repo.add(_event(consent_id, person.subject, org_code, "linked", now, answer.scope))
+            outcomes.append(LinkOutcome(org_code, name, True, f"{name} 연결 완료"))
+    return outcomes
+
+
+def _event(
+    consent_id: str, subject: str, org_code: str, kind: str, at: datetime, detail: str | None
+) -> MydataConsentEvent:
+    return MydataConsentEvent(
+        consent_id=consent_id,
+        subject=subject,
+        org_code=org_code,
+        kind=kind,
+        document=None,
+        detail=(detail or "")[:500] or None,
+        at=at,
+    )
+
+
+async def consents_of(session: AsyncSession, subject: str) -> list[Consent]:
+    """Every consent of the person with its current state (the newest event wins)."""
+    by_id: dict[str, Consent] = {}
+    for event in await MydataRepository(session).events_of(subject):
+        known = by_id.get(event.consent_id)
+        if known is None:
+            document = json.loads(event.document) if event.document else {}
+            by_id[event.consent_id] = Consent(
+                event.consent_id, event.org_code, event.kind, document, event.at, event.at, event.detail
+            )
+        else:
+            by_id[event.consent_id] = Consent(
+                known.consent_id,
+                known.org_code,
+                event.kind,
+                known.document,
+                known.requested_at,
+                event.at,
+                event.detail,
+            )
+    return sorted(by_id.values(), key=lambda c: c.requested_at, reverse=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a withdrawal did, for the customer (the deletion receipt)."""
+
+    org_name: str
+    consent_id: str
+    assets_deleted: int
+    records_deleted: int
+    at: datetime
+
+    def __str__(self) -> str:
+        when = f"{self.at.astimezone(KST):%Y-%m-%d %H:%M}"
+        return (
+            f"{self.org_name} 전송요구를 철회했습니다 ({when}). 받은 정보를 지웠습니다: "
+            f"자산 {self.assets_deleted}건, 거래 {self.records_deleted}건."
+        )
+
+
+async def withdraw(database: Database, mydata: Mydata, subject: str, consent_id: str) -> Receipt:
+    """Withdraw a consent: revoke at the holder first (collection stops at once), then delete what
+    it brought in and the tokens, and record the withdrawal."""
+    async with database.read_sessions() as reading:
+        link = await MydataRepository(reading).link(consent_id)
+    if link is None or link.subject != subject:
+        raise ConsentError("철회할 연결을 찾을 수 없습니다")
+    holder = mydata.holders[link.org_code]
+    try:
+        await holder.client.revoke(mydata.sealer.open(link.access_sealed))
+    except HolderError as failed:
+        raise ConsentError(
+            f"{holder.member.org_name}에 철회를 알리지 못했습니다. 잠시 후 다시 시도하세요"
+        ) from failed
+    now = utcnow()
+    async with database.unit_of_work() as session:
+        repo = MydataRepository(session)
+        assets, records = await repo.forget_consent(consent_id)
+        await repo.drop_link(consent_id)
+        await repo.add(
+            _event(consent_id, subject, link.org_code, "withdrawn", now, f"assets={assets} records={records}")
+        )
+    return Receipt(holder.member.org_name, consent_id, assets, records, now)

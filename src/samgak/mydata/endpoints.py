@@ -1,0 +1,216 @@
+"""Pages and API of the MyData service: dashboard, linking, consents with the access log, and
+``/api/mydata/portfolio`` for the same picture as JSON. The customer is the person signed in at
+the alliance identity (the pages send anyone else there first)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from samgak.identity import Person, signed_in_person
+from samgak.kit.timeutil import KST
+from samgak.mydata import consent as consents
+from samgak.mydata.ca_client import NotSignedYet
+from samgak.mydata.collect import collect
+from samgak.mydata.holder_client import HolderError
+from samgak.mydata.portfolio import Portfolio, portfolio, won
+from samgak.mydata.repository import MydataRepository
+from samgak.mydata.runtime import Mydata, get_mydata
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/mydata", tags=["mydata"])
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals.update(won=won, kst=lambda at: f"{at.astimezone(KST):%Y-%m-%d %H:%M}")
+INDUSTRY_KO = {"bank": "은행", "card": "카드", "telecom": "통신"}
+KINDS = {"deposit": "예금", "loan": "대출", "card": "카드", "telecom": "통신", "card_bills": "카드 청구"}
+STATES = {
+    "requested": "서명 대기",
+    "linked": "연결됨",
+    "refused": "거절됨",
+    "withdrawn": "철회됨",
+    "replaced": "갱신됨",
+}
+HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=HEADERS)
+
+
+def _sign_in(request: Request) -> Response:
+    return RedirectResponse(f"/id/start?{urlencode({'next': request.url.path})}", 303)
+
+
+def _org_names(mydata: Mydata) -> dict[str, str]:
+    return {code: h.member.org_name for code, h in mydata.holders.items()}
+
+
+def _charts(picture: Portfolio) -> dict[str, list[tuple[str, int]]]:
+    return {
+        "income": [(f"{m.month[4:]}월", m.income) for m in picture.months],
+        "spending": [(f"{m.month[4:]}월", m.spending) for m in picture.months],
+        "telecom": [(f"{month[4:]}월", amount) for month, amount in picture.telecom_bills[-6:]],
+    }
+
+
+@router.get("/mydata")
+async def dashboard(request: Request, mydata: Mydata = Depends(get_mydata)) -> Response:
+    person = await signed_in_person(request)
+    if person is None:
+        return _sign_in(request)
+    async with request.app.state.platform_db.read_sessions() as session:
+        picture = await portfolio(session, person.subject)
+    return _page(
+        request,
+        "dashboard.html",
+        {
+            "name": person.name,
+            "picture": picture,
+            "charts": _charts(picture),
+            "org_names": _org_names(mydata),
+            "kinds": KINDS,
+            "relink": request.query_params.get("relink"),
+        },
+    )
+
+
+@router.get("/mydata/link")
+async def link_page(request: Request, mydata: Mydata = Depends(get_mydata)) -> Response:
+    if await signed_in_person(request) is None:
+        return _sign_in(request)
+    return _page(request, "link.html", {"holders": _holders(mydata), "error": None})
+
+
+def _holders(mydata: Mydata) -> list[dict[str, str]]:
+    return [
+        {"org_code": code, "org_name": h.member.org_name, "industry_ko": INDUSTRY_KO[h.member.industry]}
+        for code, h in mydata.holders.items()
+    ]
+
+
+@router.post("/mydata/link")
+async def link(
+    request: Request,
+    purpose: str = Form("통합 자산관리"),
+    scheduled: str = Form(""),
+    cycle: str = Form("1/w"),
+    trans_memo: str = Form(""),
+    merchant_names: str = Form(""),
+    mydata: Mydata = Depends(get_mydata),
+) -> Response:
+    person = await signed_in_person(request)
+    if person is None:
+        return _sign_in(request)
+    chosen = [str(v) for v in (await request.form()).getlist("org")]
+    asked = consents.Request(
+        org_codes=chosen,
+        purpose=purpose.strip()[:60],
+        is_scheduled=scheduled == "true",
+        cycle=cycle,
+        trans_memo=trans_memo == "true",
+        merchant_names=merchant_names == "true",
+    )
+    try:
+        cert_tx_id = await consents.request_link(request.app.state.platform_db, mydata, person, asked)
+    except consents.ConsentError as refused:
+        return _page(request, "link.html", {"holders": _holders(mydata), "error": str(refused)}, 400)
+    except HolderError:
+        return _page(
+            request,
+            "link.html",
+            {"holders": _holders(mydata), "error": "인증기관에 연결하지 못했습니다. 잠시 후 다시 시도하세요"},
+            503,
+        )
+    done = f"/mydata/link/{cert_tx_id}/done"
+    return RedirectResponse(f"/id/sign/{cert_tx_id}?{urlencode({'next': done})}", 303)
+
+
+@router.get("/mydata/link/{cert_tx_id}/done")
+async def link_done(request: Request, cert_tx_id: str, mydata: Mydata = Depends(get_mydata)) -> Response:
+    person = await signed_in_person(request)
+    if person is None:
+        return _sign_in(request)
+    database = request.app.state.platform_db
+    try:
+        outcomes = await consents.complete_link(database, mydata, person, cert_tx_id)
+    except NotSignedYet:
+        return RedirectResponse(f"/id/sign/{cert_tx_id}?{urlencode({'next': request.url.path})}", 303)
+    except consents.ConsentError as refused:
+        return _page(request, "link.html", {"holders": _holders(mydata), "error": str(refused)}, 400)
+    report = await collect(database, mydata, person.subject, api_type="user-consent")
+    return _page(
+        request, "done.html", {"outcomes": outcomes, "collected": [r.message for r in report.results]}
+    )
+
+
+@router.post("/mydata/refresh")
+async def refresh(request: Request, mydata: Mydata = Depends(get_mydata)) -> Response:
+    person = await signed_in_person(request)
+    if person is None:
+        return _sign_in(request)
+    report = await collect(request.app.state.platform_db, mydata, person.subject, api_type="user-refresh")
+    relink = report.needs_relink
+    target = "/mydata" + (
+        f"?{urlencode({'relink': ', '.join(relink) + ' 연결이 끊겼습니다. 기관 연결에서 다시 연결하세요'})}"
+        if relink
+        else ""
+    )
+    return RedirectResponse(target, 303)
+
+
+@router.get("/mydata/consents")
+async def consents_page(request: Request, mydata: Mydata = Depends(get_mydata)) -> Response:
+    person = await signed_in_person(request)
+    if person is None:
+        return _sign_in(request)
+    async with request.app.state.platform_db.read_sessions() as session:
+        listed = await consents.consents_of(session, person.subject)
+        log = await MydataRepository(session).access_log_of(person.subject)
+    return _page(
+        request,
+        "consents.html",
+        {
+            "consents": listed,
+            "log": log,
+            "org_names": _org_names(mydata),
+            "states": STATES,
+            "receipt": request.query_params.get("receipt"),
+        },
+    )
+
+
+@router.post("/mydata/consents/{consent_id}/withdraw")
+async def withdraw(request: Request, consent_id: str, mydata: Mydata = Depends(get_mydata)) -> Response:
+    person = await signed_in_person(request)
+    if person is None:
+        return _sign_in(request)
+    try:
+        receipt = await consents.withdraw(request.app.state.platform_db, mydata, person.subject, consent_id)
+    except consents.ConsentError as refused:
+        return RedirectResponse(f"/mydata/consents?{urlencode({'receipt': str(refused)})}", 303)
+    return RedirectResponse(f"/mydata/consents?{urlencode({'receipt': str(receipt)})}", 303)
+
+
+@api.get("/portfolio", summary="The signed-in person's combined picture")
+async def portfolio_api(request: Request) -> JSONResponse:
+    person: Person | None = await signed_in_person(request)
+    if person is None:
+        return JSONResponse({"error": "login_required", "error_description": "로그인이 필요합니다"}, 401)
+    async with request.app.state.platform_db.read_sessions() as session:
+        picture = await portfolio(session, person.subject)
+    body = asdict(picture) | {"net_worth": picture.net_worth}
+    return JSONResponse(json.loads(json.dumps(body, default=_plain)), headers={"Cache-Control": "no-store"})
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,173 @@
+"""The operator's HTTP client of one data holder (정보제공자), as the MyData standard has it.
+
+Every call carries ``x-api-tran-id`` (``{operator org}M{14}``, standard 2.3) and ``x-api-type``
+(``user-consent`` for the first collection, ``user-refresh`` on demand, ``scheduled``); list APIs
+are read to the end by following ``next_page`` (2.5). A holder's refusal arrives as a
+:class:`HolderError` with its 첨부1 code, which callers turn into what the customer should do.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+MAX_PAGES = 100  # the standard's client-side stop (2.5)
+RELINK_CODES = frozenset({"40101", "40103", "40105", "40305", "40404"})
+
+
+class HolderError(Exception):
+    """A holder refused or failed a call."""
+
+    def __init__(self, status: int, rsp_code: str, message: str) -> None:
+        super().__init__(f"{rsp_code} {message}")
+        self.status, self.rsp_code, self.message = status, rsp_code, message
+
+    @property
+    def needs_relink(self) -> bool:
+        """The token or consent no longer works: only the customer linking again helps."""
+        return self.rsp_code in RELINK_CODES or self.rsp_code in ("invalid_grant", "invalid_token")
+
+    @property
+    def retryable(self) -> bool:
+        return self.status >= 500 or self.rsp_code in ("42902", "50001", "50002", "50003", "50004")
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    access_token: str
+    refresh_token: str | None
+    expires_in: int
+    scope: str
+
+
+class HolderClient:
+    """One holder's API at ``http``'s base URL, called as the operator ``operator_org``."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, *, org_code: str, operator_org: str, client_id: str, client_secret: str
+    ) -> None:
+        self.http, self.org_code, self.operator_org = http, org_code, operator_org
+        self.client_id, self.client_secret = client_id, client_secret
+
+    def _tran_id(self) -> str:
+        return f"{self.operator_org}M{secrets.token_hex(7).upper()}"
+
+    async def integrated_token(
+        self, *, tx_id: str, ci: str, consent: str, signed_consent: str, cert_tx_id: str, ca_code: str
+    ) -> Tokens:
+        """통합인증-002 (3.4, 별첨2): tokens for a consent the person signed at the CA."""
+        response = await self.http.post(
+            "/oauth/2.0/token",
+            data={
+                "tx_id": tx_id,
+                "org_code": self.org_code,
+                "grant_type": "password",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "ca_code": ca_code,
+                "username": ci,
+                "request_type": "1",
+                "password_len": str(len(signed_consent)),
+                "password": signed_consent,
+                "auth_type": "1",
+                "consent_type": "0",
+                "consent_len": str(len(consent)),
+                "consent": consent,
+                "cert_tx_id": cert_tx_id,
+            },
+            headers={"x-api-tran-id": self._tran_id()},
+        )
+        body = json_body(response)
+        if response.status_code != 200 or "access_token" not in body:
+            raise HolderError(
+                response.status_code,
+                str(body.get("error") or body.get("rsp_code") or response.status_code),
+                str(body.get("error_description") or body.get("rsp_msg") or "token refused"),
+            )
+        return Tokens(
+            access_token=str(body["access_token"]),
+            refresh_token=body.get("refresh_token"),
+            expires_in=int(body.get("expires_in", 0)),
+            scope=str(body.get("scope", "")),
+        )
+
+    async def revoke(self, token: str) -> None:
+        """개별인증-004: end the grant and its consent at the holder (an unknown token is fine: 99999)."""
+        response = await self.http.post(
+            "/oauth/2.0/revoke",
+            data={
+                "org_code": self.org_code,
+                "token": token,
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+            },
+            headers={"x-api-tran-id": self._tran_id()},
+        )
+        body = json_body(response)
+        if response.status_code != 200 or body.get("rsp_code") not in ("00000", "99999"):
+            raise HolderError(
+                response.status_code, str(body.get("rsp_code") or body.get("error")), "revoke failed"
+            )
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        api_type: str,
+        args: dict[str, str],
+    ) -> dict[str, Any]:
+        """One 정보제공 call; the body on ``00000``, else :class:`HolderError`."""
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "x-api-tran-id": self._tran_id(),
+            "x-api-type": api_type,
+        }
+        params = {"org_code": self.org_code} | args
+        if method == "GET":
+            response = await self.http.get(path, params=params, headers=headers)
+        else:
+            response = await self.http.post(path, json=params, headers=headers)
+        body = json_body(response)
+        if response.status_code != 200 or body.get("rsp_code") != "00000":
+            raise HolderError(
+                response.status_code,
+                str(body.get("rsp_code") or body.get("error") or response.status_code),
+                str(body.get("rsp_msg") or body.get("error_description") or "refused"),
+            )
+        return body
+
+    async def all_pages(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        api_type: str,
+        args: dict[str, str],
+        list_field: str,
+    ) -> list[dict[str, Any]]:
+        """Every item of a paged list (2.5): follow ``next_page`` until it is absent or repeats."""
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            page_args = args | ({"next_page": cursor} if cursor else {})
+            body = await self.call(method, path, token, api_type=api_type, args=page_args)
+            items.extend(body.get(list_field) or [])
+            following = body.get("next_page")
+            if not following or following == cursor:
+                break
+            cursor = str(following)
+        return items
+
+
+def json_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

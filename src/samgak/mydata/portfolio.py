@@ -1,0 +1,143 @@
+"""One picture of a person's finances and telecom: what the dashboard and the API show.
+
+Everything here is computed from the person's own collected data (only what their live consents
+brought in): balances and net worth, monthly income and spending from bank transactions, card
+spending by merchant, telecom bills and payments, carrier-billing micro-payments, which account
+pays the KT bill (auto-pay detection), and a few plain-Korean insights.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from samgak.kit.timeutil import today_kst
+from samgak.mydata.models import MydataAsset, MydataRecord
+from samgak.mydata.repository import MydataRepository
+
+
+@dataclass(frozen=True, slots=True)
+class AssetLine:
+    id: int
+    org_code: str
+    kind: str
+    name: str
+    masked: str
+    balance: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MonthFlow:
+    month: str  # YYYYMM
+    income: int
+    spending: int  # positive won
+
+
+@dataclass
+class Portfolio:
+    assets: list[AssetLine] = field(default_factory=list)
+    deposits_total: int = 0
+    loans_total: int = 0
+    months: list[MonthFlow] = field(default_factory=list)
+    card_by_merchant: list[tuple[str, int]] = field(default_factory=list)
+    card_spending_month: int = 0
+    telecom_bills: list[tuple[str, int]] = field(default_factory=list)  # (YYYYMM, won), oldest first
+    micro_payments_month: int = 0
+    micro_payments_6m: int = 0
+    kt_autopay: AssetLine | None = None
+    insights: list[str] = field(default_factory=list)
+
+    @property
+    def net_worth(self) -> int:
+        return self.deposits_total - self.loans_total
+
+    def of_kind(self, *kinds: str) -> list[AssetLine]:
+        return [a for a in self.assets if a.kind in kinds]
+
+
+def _month_key(today: date, back: int) -> str:
+    year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
+    return f"{year}{month + 1:02d}"
+
+
+def won(amount: int) -> str:
+    """``12,345원`` (negative amounts keep their sign)."""
+    return f"{amount:,}원"
+
+
+async def portfolio(session: AsyncSession, subject: str, *, today: date | None = None) -> Portfolio:
+    today = today or today_kst()
+    repo = MydataRepository(session)
+    assets = list(await repo.assets_of(subject))
+    picture = Portfolio(
+        assets=[
+            AssetLine(a.id, a.org_code, a.kind, a.name, a.masked, a.balance)
+            for a in assets
+            if a.kind != "card_bills"
+        ]
+    )
+    picture.deposits_total = sum(a.balance or 0 for a in assets if a.kind == "deposit")
+    picture.loans_total = sum(a.balance or 0 for a in assets if a.kind == "loan")
+    since = _month_key(today, 11) + "01"
+    rows = await repo.records_of(subject, since)
+    _flows(picture, rows, today)
+    return picture
+
+
+def _flows(picture: Portfolio, rows: Sequence[tuple[MydataRecord, MydataAsset]], today: date) -> None:
+    this_month = _month_key(today, 0)
+    six = [_month_key(today, back) for back in range(5, -1, -1)]
+    income: dict[str, int] = defaultdict(int)
+    spending: dict[str, int] = defaultdict(int)
+    merchants: dict[str, int] = defaultdict(int)
+    bills: dict[str, int] = {}
+    micro: dict[str, int] = defaultdict(int)
+    for record, asset in rows:
+        month = record.at[:6]
+        if record.kind == "deposit_tx":
+            if record.amount > 0:
+                income[month] += record.amount
+            else:
+                spending[month] += -record.amount
+            if "KT" in record.description and record.category == "자동이체" and picture.kt_autopay is None:
+                picture.kt_autopay = next((a for a in picture.assets if a.id == asset.id), None)
+        elif record.kind == "approval" and record.amount < 0:
+            if month == this_month:
+                picture.card_spending_month += -record.amount
+                merchants[record.description] += -record.amount
+        elif record.kind == "telecom_bill":
+            bills[month] = bills.get(month, 0) + -record.amount
+        elif record.kind == "micro_payment":
+            micro[month] += -record.amount
+    picture.months = [MonthFlow(m, income.get(m, 0), spending.get(m, 0)) for m in six]
+    picture.card_by_merchant = sorted(merchants.items(), key=lambda kv: -kv[1])[:8]
+    picture.telecom_bills = sorted(bills.items())[-12:]
+    picture.micro_payments_month = micro.get(this_month, 0)
+    picture.micro_payments_6m = sum(micro.get(m, 0) for m in six)
+    picture.insights = _insights(picture, this_month)
+
+
+def _insights(picture: Portfolio, this_month: str) -> list[str]:
+    said = []
+    earlier = [m.spending for m in picture.months if m.month != this_month]
+    current = next((m.spending for m in picture.months if m.month == this_month), 0)
+    if earlier and any(earlier):
+        average = sum(earlier) // len(earlier)
+        direction = "많이" if current > average else "적게"
+        said.append(
+            f"이번 달 지출은 {won(current)}으로 지난 5개월 평균({won(average)})보다 {direction} 썼습니다"
+        )
+    if len(picture.telecom_bills) >= 4:
+        recent = [amount for _, amount in picture.telecom_bills[-3:]]
+        before = [amount for _, amount in picture.telecom_bills[:-3]]
+        if before and sum(recent) / 3 > sum(before) / len(before) * 1.1:
+            said.append("최근 3개월 통신요금이 이전보다 10% 넘게 올랐습니다")
+    if picture.micro_payments_6m:
+        said.append(f"최근 6개월 휴대폰 소액결제는 {won(picture.micro_payments_6m)}입니다")
+    if picture.kt_autopay is not None:
+        said.append(f"KT 요금은 {picture.kt_autopay.name}({picture.kt_autopay.masked})에서 자동이체됩니다")
+    return said

@@ -1,0 +1,128 @@
+"""All SQL of the MyData service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from samgak.mydata.models import (
+    MydataAccessLog,
+    MydataAsset,
+    MydataConsentEvent,
+    MydataLink,
+    MydataRecord,
+    MydataSigning,
+)
+
+
+class MydataRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, row: MydataConsentEvent | MydataSigning | MydataLink | MydataAsset | MydataAccessLog
+    ) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def signing(self, cert_tx_id: str) -> MydataSigning | None:
+        return await self.session.get(MydataSigning, cert_tx_id)
+
+    async def finish_signing(self, cert_tx_id: str, at: datetime) -> bool:
+        """Mark a signing used, once; whether this call did."""
+        result = await self.session.execute(
+            update(MydataSigning)
+            .where(MydataSigning.cert_tx_id == cert_tx_id, MydataSigning.finished_at.is_(None))
+            .values(finished_at=at)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def events_of(self, subject: str) -> Sequence[MydataConsentEvent]:
+        stmt = (
+            select(MydataConsentEvent)
+            .where(MydataConsentEvent.subject == subject)
+            .order_by(MydataConsentEvent.id)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def links_of(self, subject: str) -> Sequence[MydataLink]:
+        stmt = select(MydataLink).where(MydataLink.subject == subject).order_by(MydataLink.org_code)
+        return (await self.session.scalars(stmt)).all()
+
+    async def link(self, consent_id: str) -> MydataLink | None:
+        return await self.session.get(MydataLink, consent_id)
+
+    async def drop_link(self, consent_id: str) -> None:
+        await self.session.execute(delete(MydataLink).where(MydataLink.consent_id == consent_id))
+
+    async def assets_of(self, subject: str) -> Sequence[MydataAsset]:
+        stmt = select(MydataAsset).where(MydataAsset.subject == subject).order_by(MydataAsset.id)
+        return (await self.session.scalars(stmt)).all()
+
+    async def asset(self, subject: str, org_code: str, key_digest: str) -> MydataAsset | None:
+        stmt = select(MydataAsset).where(
+            MydataAsset.subject == subject,
+            MydataAsset.org_code == org_code,
+            MydataAsset.key_digest == key_digest,
+        )
+        return await self.session.scalar(stmt)
+
+    async def known_keys(self, asset_id: int) -> set[str]:
+        stmt = select(MydataRecord.dedup_key).where(MydataRecord.asset_id == asset_id)
+        return set((await self.session.scalars(stmt)).all())
+
+    async def add_records(self, records: list[MydataRecord]) -> None:
+        self.session.add_all(records)
+        await self.session.flush()
+
+    async def records_of(self, subject: str, since: str) -> Sequence[tuple[MydataRecord, MydataAsset]]:
+        stmt = (
+            select(MydataRecord, MydataAsset)
+            .join(MydataAsset, MydataAsset.id == MydataRecord.asset_id)
+            .where(MydataAsset.subject == subject, MydataRecord.at >= since)
+            .order_by(MydataRecord.at.desc())
+        )
+        return [(r, a) for r, a in (await self.session.execute(stmt)).all()]
+
+    async def records_of_asset(self, asset_id: int, limit: int) -> Sequence[MydataRecord]:
+        stmt = (
+            select(MydataRecord)
+            .where(MydataRecord.asset_id == asset_id)
+            .order_by(MydataRecord.at.desc(), MydataRecord.id.desc())
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def forget_consent(self, consent_id: str) -> tuple[int, int]:
+        """Delete the assets a consent brought and their records; (assets, records) deleted."""
+        ids = select(MydataAsset.id).where(MydataAsset.consent_id == consent_id)
+        records = await self.session.scalar(
+            select(func.count()).select_from(MydataRecord).where(MydataRecord.asset_id.in_(ids))
+        )
+        await self.session.execute(delete(MydataRecord).where(MydataRecord.asset_id.in_(ids)))
+        assets = await self.session.scalar(
+            select(func.count()).select_from(MydataAsset).where(MydataAsset.consent_id == consent_id)
+        )
+        await self.session.execute(delete(MydataAsset).where(MydataAsset.consent_id == consent_id))
+        return int(assets or 0), int(records or 0)
+
+    async def access_log_of(self, subject: str, limit: int = 200) -> Sequence[MydataAccessLog]:
+        stmt = (
+            select(MydataAccessLog)
+            .where(MydataAccessLog.subject == subject)
+            .order_by(MydataAccessLog.id.desc())
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def log_calls(self, rows: list[MydataAccessLog]) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def touch_link(self, consent_id: str, at: datetime) -> None:
+        link = await self.link(consent_id)
+        if link is not None:
+            link.collected_at = at
