@@ -39,7 +39,13 @@ async def linked(app: Any, alliance: Any) -> Any:
     assert (await enrol(browser, authenticator)).status_code == 201
     asked = await browser.post(
         "/mydata/link",
-        data={"org": ALL, "purpose": "통합 자산관리", "scheduled": "true", "cycle": "1/w", "merchant_names": "true"},
+        data={
+            "org": ALL,
+            "purpose": "통합 자산관리",
+            "scheduled": "true",
+            "cycle": "1/w",
+            "merchant_names": "true",
+        },
     )
     assert asked.status_code == 303, asked.text
     sign_url = urlparse(asked.headers["location"])
