@@ -123,3 +123,18 @@ async def test_pages_need_the_alliance_sign_in(client: httpx.AsyncClient) -> Non
     answer = await client.get("/mydata")
     assert answer.status_code == 303 and answer.headers["location"].startswith("/id/start?next=%2Fmydata")
     assert (await client.get("/api/mydata/portfolio")).status_code == 401
+
+
+async def test_asset_page_shows_its_transactions_to_its_owner_only(
+    linked: Any, app: Any, alliance: Any
+) -> None:
+    browser = linked["browser"]
+    deposit = next(a for a in (await portfolio(browser))["assets"] if a["kind"] == "deposit")
+    page = await browser.get(f"/mydata/assets/{deposit['id']}")
+    assert page.status_code == 200 and deposit["name"] in page.text
+    assert re.search(r"최근 거래 [1-9]\d*건", page.text)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+    ) as other:
+        assert (await prove(other, alliance.person(54))).status_code == 303
+        assert (await other.get(f"/mydata/assets/{deposit['id']}")).status_code == 404

@@ -82,6 +82,24 @@ async def dashboard(request: Request, mydata: Mydata = Depends(get_mydata)) -> R
     )
 
 
+@router.get("/mydata/assets/{asset_id}")
+async def asset_page(request: Request, asset_id: int, mydata: Mydata = Depends(get_mydata)) -> Response:
+    person = await signed_in_person(request)
+    if person is None:
+        return _sign_in(request)
+    async with request.app.state.platform_db.read_sessions() as session:
+        repo = MydataRepository(session)
+        asset = await repo.own_asset(person.subject, asset_id)
+        records = await repo.records_of_asset(asset_id, 200) if asset is not None else []
+    if asset is None:  # someone else's asset is as unknown as a missing one
+        return _page(request, "error.html", {"message": "자산을 찾을 수 없습니다"}, 404)
+    return _page(
+        request,
+        "asset.html",
+        {"asset": asset, "records": records, "org_name": _org_names(mydata)[asset.org_code], "kinds": KINDS},
+    )
+
+
 @router.get("/mydata/link")
 async def link_page(request: Request, mydata: Mydata = Depends(get_mydata)) -> Response:
     if await signed_in_person(request) is None:

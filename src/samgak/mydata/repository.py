@@ -62,6 +62,10 @@ class MydataRepository:
         stmt = select(MydataAsset).where(MydataAsset.subject == subject).order_by(MydataAsset.id)
         return (await self.session.scalars(stmt)).all()
 
+    async def own_asset(self, subject: str, asset_id: int) -> MydataAsset | None:
+        asset = await self.session.get(MydataAsset, asset_id)
+        return asset if asset is not None and asset.subject == subject else None
+
     async def asset(self, subject: str, org_code: str, key_digest: str) -> MydataAsset | None:
         stmt = select(MydataAsset).where(
             MydataAsset.subject == subject,
