@@ -10,7 +10,7 @@ Mounting: ``app.include_router(router)`` and ``app.include_router(api)``; ``app.
 (``Mydata.set_credentials``); the identity provider for ``signed_in_person``.
 """
 
-from samgak.mydata.collect import CollectReport, collect
+from samgak.mydata.collect import CollectReport, collect, collect_many
 from samgak.mydata.consent import (
     ConsentError,
     Receipt,
@@ -35,6 +35,7 @@ __all__ = [
     "api",
     "build_mydata",
     "collect",
+    "collect_many",
     "complete_link",
     "consents_of",
     "portfolio",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from samgak.kit.crypto import keyed_digest
 from samgak.kit.db import Database
 from samgak.kit.timeutil import today_kst, utcnow
 from samgak.mydata.holder_client import HolderClient, HolderError
-from samgak.mydata.models import MydataAccessLog, MydataAsset, MydataLink, MydataRecord
+from samgak.mydata.models import MydataAsset, MydataLink
 from samgak.mydata.repository import MydataRepository
 from samgak.mydata.runtime import Mydata
 
@@ -43,7 +44,7 @@ class Fetched:
     status: str
     balance: int | None
     detail: dict[str, Any]
-    records: list[MydataRecord] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)  # rows of mydata_record, no asset_id
 
 
 @dataclass
@@ -97,16 +98,16 @@ def _mask(number: str) -> str:
 
 def _record(
     kind: str, at: str, amount: int, description: str, category: str | None, key: str, raw: dict[str, Any]
-) -> MydataRecord:
-    return MydataRecord(
-        kind=kind,
-        at=at,
-        amount=amount,
-        description=description[:200],
-        category=category,
-        dedup_key=key,
-        raw=json.dumps(raw, ensure_ascii=False),
-    )
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "at": at,
+        "amount": amount,
+        "description": description[:200],
+        "category": category,
+        "dedup_key": key,
+        "raw": json.dumps(raw, ensure_ascii=False),
+    }
 
 
 class _Reader:
@@ -417,6 +418,28 @@ async def collect(
     return CollectReport(list(results))
 
 
+async def collect_many(
+    database: Database,
+    mydata: Mydata,
+    subjects: Iterable[str],
+    *,
+    api_type: str = "scheduled",
+    concurrency: int = 32,
+    done: Callable[[str, CollectReport], None] | None = None,
+) -> None:
+    """Collect many customers, ``concurrency`` at a time (memory stays flat however many there are:
+    subjects are pulled from the iterable as workers free up); ``done`` hears each report."""
+    queue = iter(subjects)
+
+    async def worker() -> None:
+        for subject in queue:
+            report = await collect(database, mydata, subject, api_type=api_type)
+            if done is not None:
+                done(subject, report)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
 async def _fetch(mydata: Mydata, link: MydataLink, api_type: str, window: Window) -> HolderResult:
     holder = mydata.holders[link.org_code]
     result = HolderResult(link.org_code, holder.member.org_name)
@@ -464,26 +487,19 @@ async def _store(
             asset.name, asset.masked, asset.status = fetched.name, fetched.masked, fetched.status
             asset.balance, asset.detail = fetched.balance, json.dumps(fetched.detail, ensure_ascii=False)
             asset.consent_id, asset.updated_at = link.consent_id, now
-            known = await repo.known_keys(asset.id)
-            fresh = []
-            for record in fetched.records:
-                if record.dedup_key not in known:
-                    known.add(record.dedup_key)
-                    record.asset_id = asset.id
-                    fresh.append(record)
-            await repo.add_records(fresh)
+            await repo.add_records(asset.id, fetched.records)  # already-seen rows are skipped
         await repo.log_calls(
             [
-                MydataAccessLog(
-                    subject=link.subject,
-                    org_code=link.org_code,
-                    api=api,
-                    api_type=api_type,
-                    asset_id=None,
-                    purpose="통합 자산관리",
-                    rsp_code=code,
-                    at=now,
-                )
+                {
+                    "subject": link.subject,
+                    "org_code": link.org_code,
+                    "api": api,
+                    "api_type": api_type,
+                    "asset_id": None,
+                    "purpose": "통합 자산관리",
+                    "rsp_code": code,
+                    "at": now,
+                }
                 for api, code in result.calls
             ]
         )

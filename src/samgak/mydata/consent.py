@@ -75,7 +75,7 @@ def consent_document(mydata: Mydata, org_code: str, request: Request) -> str:
         "add_cycle": request.cycle,
         "end_date": f"{end:%Y%m%d}",
         "purpose": request.purpose,
-        "period": f"{end:%Y%m%d}",
+        "period": "1",
         "is_consent_trans_memo": "true" if request.trans_memo else "false",
         "is_consent_merchant_name_regno": "true" if request.merchant_names else "false",
         "target_info": [

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.mydata.models import (
@@ -74,13 +76,14 @@ class MydataRepository:
         )
         return await self.session.scalar(stmt)
 
-    async def known_keys(self, asset_id: int) -> set[str]:
-        stmt = select(MydataRecord.dedup_key).where(MydataRecord.asset_id == asset_id)
-        return set((await self.session.scalars(stmt)).all())
-
-    async def add_records(self, records: list[MydataRecord]) -> None:
-        self.session.add_all(records)
-        await self.session.flush()
+    async def add_records(self, asset_id: int, rows: list[dict[str, Any]]) -> None:
+        """Add an asset's records in one statement; a ``(asset, dedup_key)`` already stored is skipped."""
+        if not rows:
+            return
+        await self.session.execute(
+            _insert_ignoring(self.session, MydataRecord.__table__, ["asset_id", "dedup_key"]),
+            [row | {"asset_id": asset_id} for row in rows],
+        )
 
     async def records_of(self, subject: str, since: str) -> Sequence[tuple[MydataRecord, MydataAsset]]:
         stmt = (
@@ -122,11 +125,17 @@ class MydataRepository:
         )
         return (await self.session.scalars(stmt)).all()
 
-    async def log_calls(self, rows: list[MydataAccessLog]) -> None:
-        self.session.add_all(rows)
-        await self.session.flush()
+    async def log_calls(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(MydataAccessLog), rows)
 
     async def touch_link(self, consent_id: str, at: datetime) -> None:
         link = await self.link(consent_id)
         if link is not None:
             link.collected_at = at
+
+
+def _insert_ignoring(session: AsyncSession, table: Any, conflict: list[str]) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect (SQLite or PostgreSQL)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=conflict)
