@@ -26,7 +26,7 @@ from samgak.kit.crypto import keyed_digest
 from samgak.kit.db import Database
 from samgak.kit.timeutil import today_kst, utcnow
 from samgak.mydata.holder_client import HolderClient, HolderError
-from samgak.mydata.models import MydataAsset, MydataLink
+from samgak.mydata.models import MydataLink
 from samgak.mydata.repository import MydataRepository
 from samgak.mydata.runtime import Mydata
 
@@ -462,32 +462,34 @@ async def _store(
     database: Database, mydata: Mydata, link: MydataLink, result: HolderResult, api_type: str
 ) -> None:
     now = utcnow()
+    assets = [
+        {
+            "subject": link.subject,
+            "org_code": link.org_code,
+            "kind": fetched.kind,
+            "key_digest": keyed_digest(mydata.digest_key, f"{fetched.kind}:{fetched.key}"),
+            "key_sealed": mydata.sealer.seal(fetched.key),
+            "name": fetched.name,
+            "masked": fetched.masked,
+            "status": fetched.status,
+            "balance": fetched.balance,
+            "detail": json.dumps(fetched.detail, ensure_ascii=False),
+            "consent_id": link.consent_id,
+            "first_seen": now,
+            "updated_at": now,
+        }
+        for fetched in result.assets
+    ]
     async with database.unit_of_work() as session:
         repo = MydataRepository(session)
-        for fetched in result.assets:
-            digest = keyed_digest(mydata.digest_key, f"{fetched.kind}:{fetched.key}")
-            asset = await repo.asset(link.subject, link.org_code, digest)
-            if asset is None:
-                asset = MydataAsset(
-                    subject=link.subject,
-                    org_code=link.org_code,
-                    kind=fetched.kind,
-                    key_digest=digest,
-                    key_sealed=mydata.sealer.seal(fetched.key),
-                    first_seen=now,
-                    name="",
-                    masked="",
-                    status="",
-                    balance=None,
-                    detail="{}",
-                    consent_id=None,
-                    updated_at=now,
-                )
-                await repo.add(asset)
-            asset.name, asset.masked, asset.status = fetched.name, fetched.masked, fetched.status
-            asset.balance, asset.detail = fetched.balance, json.dumps(fetched.detail, ensure_ascii=False)
-            asset.consent_id, asset.updated_at = link.consent_id, now
-            await repo.add_records(asset.id, fetched.records)  # already-seen rows are skipped
+        ids = await repo.upsert_assets(assets)  # an asset found again keeps its id
+        await repo.add_records(
+            [
+                record | {"asset_id": ids[str(row["key_digest"])]}
+                for row, fetched in zip(assets, result.assets, strict=True)
+                for record in fetched.records
+            ]
+        )  # rows already stored are skipped
         await repo.log_calls(
             [
                 {

@@ -68,22 +68,28 @@ class MydataRepository:
         asset = await self.session.get(MydataAsset, asset_id)
         return asset if asset is not None and asset.subject == subject else None
 
-    async def asset(self, subject: str, org_code: str, key_digest: str) -> MydataAsset | None:
-        stmt = select(MydataAsset).where(
-            MydataAsset.subject == subject,
-            MydataAsset.org_code == org_code,
-            MydataAsset.key_digest == key_digest,
-        )
-        return await self.session.scalar(stmt)
-
-    async def add_records(self, asset_id: int, rows: list[dict[str, Any]]) -> None:
-        """Add an asset's records in one statement; a ``(asset, dedup_key)`` already stored is skipped."""
+    async def upsert_assets(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert or refresh assets (found by subject, holder and key digest) in one statement;
+        key digest → asset id."""
         if not rows:
-            return
-        await self.session.execute(
-            _insert_ignoring(self.session, MydataRecord.__table__, ["asset_id", "dedup_key"]),
-            [row | {"asset_id": asset_id} for row in rows],
-        )
+            return {}
+        table = MydataAsset.__table__
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        kept = ("name", "masked", "status", "balance", "detail", "consent_id", "updated_at")
+        statement = statement.on_conflict_do_update(
+            index_elements=["subject", "org_code", "key_digest"],
+            set_={name: statement.excluded[name] for name in kept},
+        ).returning(table.c.id, table.c.key_digest)
+        found = await self.session.execute(statement, rows)
+        return {digest: asset_id for asset_id, digest in found.all()}
+
+    async def add_records(self, rows: list[dict[str, Any]]) -> None:
+        """Add records in one statement; a ``(asset_id, dedup_key)`` already stored is skipped."""
+        if rows:
+            await self.session.execute(
+                _insert_ignoring(self.session, MydataRecord.__table__, ["asset_id", "dedup_key"]), rows
+            )
 
     async def records_of(self, subject: str, since: str) -> Sequence[tuple[MydataRecord, MydataAsset]]:
         stmt = (
