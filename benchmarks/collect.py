@@ -38,6 +38,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlparse
 
 from benchmarks.holder import SEED, Backend, free_port
 
@@ -156,22 +157,31 @@ def run_collector(customers: int, calls_file: str | None) -> None:
     recorded: list[str] = []
     calls = 0
 
-    async def count(request: Any) -> None:
-        nonlocal calls
-        calls += 1
-        if calls_file is not None:
-            body = request.content.decode() if request.content else ""
-            recorded.append(
-                "\t".join(
-                    (request.method, request.url.raw_path.decode(), request.headers["authorization"], body)
-                )
-            )
+    class Recording:
+        """The holder's sender, counting (and for the replay, recording) every request."""
+
+        def __init__(self, inner: Any, prefix: str) -> None:
+            self.inner, self.prefix = inner, prefix
+
+        async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls_file is not None:
+                query = f"?{urlencode(kwargs['params'])}" if kwargs.get("params") else ""
+                body = json.dumps(kwargs["json"], ensure_ascii=False) if kwargs.get("json") else ""
+                auth = kwargs["headers"].get("Authorization", "")
+                recorded.append("\t".join((method, self.prefix + path + query, auth, body)))
+            return await self.inner.request(method, path, **kwargs)
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
 
     async def main() -> dict[str, Any]:
         mydata = build_mydata(settings, ca_url=ca_url(settings))
         mydata.set_credentials(os.environ["BENCH_CLIENT_ID"], os.environ["BENCH_CLIENT_SECRET"])
         for holder in mydata.holders.values():
-            holder.client.http.event_hooks["request"].append(count)
+            prefix = urlparse(settings.institution_base_url(holder.member)).path
+            holder.client.http = Recording(holder.client.http, prefix)
         database = Database(settings.database_url)
         relink: list[str] = []
         started = time.perf_counter()

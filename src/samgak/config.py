@@ -118,7 +118,8 @@ class MydataSettings(BaseModel):
     ca_code: str = "SAMGAKID01"  # the alliance identity's org code as the integrated-auth CA
     consent_days: int = Field(default=365, ge=1, le=365)  # 전송요구 validity (standard 2.7: ≤ 1 year)
     collect_months: int = Field(default=12, ge=1, le=12)  # first collection: 12 months back (2.7)
-    holder_concurrency: int = Field(default=4, ge=1, le=16)  # calls in flight per holder
+    holder_concurrency: int = Field(default=4, ge=1, le=16)  # calls in flight per holder and customer
+    holder_connections: int = Field(default=32, ge=1, le=256)  # the pool to each holder
 
 
 class CoreSettings(BaseModel):

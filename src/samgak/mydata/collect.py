@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import orjson
+
 from samgak.kit.crypto import keyed_digest
 from samgak.kit.db import Database
 from samgak.kit.timeutil import today_kst, utcnow
@@ -106,7 +108,7 @@ def _record(
         "description": description[:200],
         "category": category,
         "dedup_key": key,
-        "raw": json.dumps(raw, ensure_ascii=False),
+        "raw": orjson.dumps(raw).decode(),
     }
 
 

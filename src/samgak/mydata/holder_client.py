@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+from samgak.kit.http import Answer, Sender, Unreachable
 
 MAX_PAGES = 100  # the standard's client-side stop (2.5)
 RELINK_CODES = frozenset({"40101", "40103", "40105", "40305", "40404"})
@@ -47,10 +47,26 @@ class HolderClient:
     """One holder's API at ``http``'s base URL, called as the operator ``operator_org``."""
 
     def __init__(
-        self, http: httpx.AsyncClient, *, org_code: str, operator_org: str, client_id: str, client_secret: str
+        self, http: Sender, *, org_code: str, operator_org: str, client_id: str, client_secret: str
     ) -> None:
         self.http, self.org_code, self.operator_org = http, org_code, operator_org
         self.client_id, self.client_secret = client_id, client_secret
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        json: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
+    ) -> Answer:
+        headers = headers or {"x-api-tran-id": self._tran_id()}
+        try:
+            return await self.http.request(method, path, headers=headers, params=params, json=json, form=form)
+        except Unreachable as failed:
+            raise HolderError(503, "50001", f"기관에 연결할 수 없습니다 ({failed})") from failed
 
     def _tran_id(self) -> str:
         return f"{self.operator_org}M{secrets.token_hex(7).upper()}"
@@ -59,9 +75,10 @@ class HolderClient:
         self, *, tx_id: str, ci: str, consent: str, signed_consent: str, cert_tx_id: str, ca_code: str
     ) -> Tokens:
         """통합인증-002 (3.4, 별첨2): tokens for a consent the person signed at the CA."""
-        response = await self.http.post(
+        response = await self._send(
+            "POST",
             "/oauth/2.0/token",
-            data={
+            form={
                 "tx_id": tx_id,
                 "org_code": self.org_code,
                 "grant_type": "password",
@@ -78,13 +95,12 @@ class HolderClient:
                 "consent": consent,
                 "cert_tx_id": cert_tx_id,
             },
-            headers={"x-api-tran-id": self._tran_id()},
         )
-        body = json_body(response)
-        if response.status_code != 200 or "access_token" not in body:
+        body = response.json()
+        if response.status != 200 or "access_token" not in body:
             raise HolderError(
-                response.status_code,
-                str(body.get("error") or body.get("rsp_code") or response.status_code),
+                response.status,
+                str(body.get("error") or body.get("rsp_code") or response.status),
                 str(body.get("error_description") or body.get("rsp_msg") or "token refused"),
             )
         return Tokens(
@@ -96,20 +112,20 @@ class HolderClient:
 
     async def revoke(self, token: str) -> None:
         """개별인증-004: end the grant and its consent at the holder (an unknown token is fine: 99999)."""
-        response = await self.http.post(
+        response = await self._send(
+            "POST",
             "/oauth/2.0/revoke",
-            data={
+            form={
                 "org_code": self.org_code,
                 "token": token,
                 "client_id": self.client_id,
                 "client_secret": self.client_secret,
             },
-            headers={"x-api-tran-id": self._tran_id()},
         )
-        body = json_body(response)
-        if response.status_code != 200 or body.get("rsp_code") not in ("00000", "99999"):
+        body = response.json()
+        if response.status != 200 or body.get("rsp_code") not in ("00000", "99999"):
             raise HolderError(
-                response.status_code, str(body.get("rsp_code") or body.get("error")), "revoke failed"
+                response.status, str(body.get("rsp_code") or body.get("error")), "revoke failed"
             )
 
     async def call(
@@ -129,14 +145,14 @@ class HolderClient:
         }
         params = {"org_code": self.org_code} | args
         if method == "GET":
-            response = await self.http.get(path, params=params, headers=headers)
+            response = await self._send("GET", path, headers=headers, params=params)
         else:
-            response = await self.http.post(path, json=params, headers=headers)
-        body = json_body(response)
-        if response.status_code != 200 or body.get("rsp_code") != "00000":
+            response = await self._send("POST", path, headers=headers, json=params)
+        body = response.json()
+        if response.status != 200 or body.get("rsp_code") != "00000":
             raise HolderError(
-                response.status_code,
-                str(body.get("rsp_code") or body.get("error") or response.status_code),
+                response.status,
+                str(body.get("rsp_code") or body.get("error") or response.status),
                 str(body.get("rsp_msg") or body.get("error_description") or "refused"),
             )
         return body
@@ -163,11 +179,3 @@ class HolderClient:
                 break
             cursor = str(following)
         return items
-
-
-def json_body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

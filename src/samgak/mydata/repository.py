@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from samgak.kit.rawsql import RawQuery
 from samgak.mydata.models import (
     MydataAccessLog,
     MydataAsset,
@@ -73,23 +74,22 @@ class MydataRepository:
         key digest → asset id."""
         if not rows:
             return {}
-        table = MydataAsset.__table__
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table)
-        kept = ("name", "masked", "status", "balance", "detail", "consent_id", "updated_at")
-        statement = statement.on_conflict_do_update(
-            index_elements=["subject", "org_code", "key_digest"],
-            set_={name: statement.excluded[name] for name in kept},
-        ).returning(table.c.id, table.c.key_digest)
+        statement = _ASSET_UPSERT[self.session.get_bind().dialect.name]
         found = await self.session.execute(statement, rows)
         return {digest: asset_id for asset_id, digest in found.all()}
 
     async def add_records(self, rows: list[dict[str, Any]]) -> None:
-        """Add records in one statement; a ``(asset_id, dedup_key)`` already stored is skipped."""
-        if rows:
-            await self.session.execute(
-                _insert_ignoring(self.session, MydataRecord.__table__, ["asset_id", "dedup_key"]), rows
-            )
+        """Add records in one driver-level ``executemany`` inside the unit of work; a
+        ``(asset_id, dedup_key)`` already stored is skipped."""
+        if not rows:
+            return
+        connection = await self.session.connection()
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        arguments = [_RECORD_INSERT.arguments(row) for row in rows]
+        if connection.dialect.name == "postgresql":
+            await driver.executemany(_RECORD_INSERT.postgres_sql, arguments)
+        else:
+            await driver.executemany(_RECORD_INSERT.sqlite_sql, arguments)
 
     async def records_of(self, subject: str, since: str) -> Sequence[tuple[MydataRecord, MydataAsset]]:
         stmt = (
@@ -141,7 +141,21 @@ class MydataRepository:
             link.collected_at = at
 
 
-def _insert_ignoring(session: AsyncSession, table: Any, conflict: list[str]) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect (SQLite or PostgreSQL)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=conflict)
+_RECORD_INSERT = RawQuery(
+    "INSERT INTO mydata_record (asset_id, kind, at, amount, description, category, dedup_key, raw) "
+    "VALUES (:asset_id, :kind, :at, :amount, :description, :category, :dedup_key, :raw) "
+    "ON CONFLICT (asset_id, dedup_key) DO NOTHING"
+)
+
+
+def _asset_upsert(dialect: Any) -> Any:
+    table: Any = MydataAsset.__table__
+    statement = dialect.insert(table)
+    kept = ("name", "masked", "status", "balance", "detail", "consent_id", "updated_at")
+    return statement.on_conflict_do_update(
+        index_elements=["subject", "org_code", "key_digest"],
+        set_={name: statement.excluded[name] for name in kept},
+    ).returning(table.c.id, table.c.key_digest)
+
+
+_ASSET_UPSERT = {"postgresql": _asset_upsert(postgresql), "sqlite": _asset_upsert(sqlite)}

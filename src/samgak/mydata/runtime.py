@@ -10,7 +10,7 @@ from starlette.requests import Request
 from samgak.config import MemberSettings, Settings
 from samgak.directory import OPERATOR_ORG_CODE
 from samgak.kit.crypto import Sealer, derive_key
-from samgak.kit.http import new_client
+from samgak.kit.http import new_sender
 from samgak.mydata.ca_client import CaClient
 from samgak.mydata.holder_client import HolderClient
 
@@ -57,7 +57,11 @@ def build_mydata(
             m.org_code: Holder(
                 m,
                 HolderClient(
-                    new_client(settings.institution_base_url(m), transport=transport),
+                    new_sender(
+                        settings.institution_base_url(m),
+                        transport=transport,
+                        connections=settings.mydata.holder_connections,
+                    ),
                     org_code=m.org_code,
                     operator_org=OPERATOR_ORG_CODE,
                     client_id="",
@@ -66,7 +70,7 @@ def build_mydata(
             )
             for m in settings.members
         },
-        ca=CaClient(new_client(ca_url, transport=transport)),
+        ca=CaClient(new_sender(ca_url, transport=transport, connections=4)),
         sealer=Sealer(derive_key(master, "mydata/vault")),
         digest_key=derive_key(master, "mydata/asset-keys"),
     )
