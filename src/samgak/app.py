@@ -63,17 +63,7 @@ def create_app(
                 ),
             )
             provider.carrier.client_id, provider.carrier.client_secret = carrier_client_id, carrier_secret
-            mydata_service.set_credentials(
-                *await directory.issue_service_credentials(
-                    session,
-                    directory.ServiceCreate(
-                        org_code=directory.OPERATOR_ORG_CODE,
-                        service_name=settings.mydata.service_name,
-                        redirect_uris=[f"{settings.public_base_url}/mydata/callback"],
-                        scope=" ".join(s for scopes in mydata.INDUSTRY_SCOPES.values() for s in scopes),
-                    ),
-                )
-            )
+            await mydata.ensure_credentials(session, mydata_service)
             for member_app in member_apps:  # the demo's member apps, as relying parties
                 party = await directory.register_relying_party(
                     session,

@@ -149,6 +149,73 @@ def rotate_keys() -> None:
     console.print(f"signing key [bold]{kid}[/] is current; {published} key(s) published in /oidc/jwks")
 
 
+@app.command()
+def collect(
+    subject: str = typer.Option(
+        None, "--subject", help="one person (alliance subject); default: everyone linked"
+    ),
+    api_type: str = typer.Option("user-refresh", "--api-type", help="user-refresh or scheduled (x-api-type)"),
+    concurrency: int = typer.Option(16, "--concurrency", min=1, max=256, help="customers collected at once"),
+) -> None:
+    """Collect now from every linked member of every customer, with progress per member."""
+    import asyncio
+
+    from samgak import mydata
+    from samgak.app import ca_url
+    from samgak.kit.db import Database
+
+    settings = get_settings()
+    if api_type not in ("user-refresh", "scheduled"):
+        raise typer.BadParameter("--api-type is user-refresh or scheduled", param_hint="--api-type")
+
+    async def run() -> dict[str, list[int]]:
+        database = Database(settings.database_url)
+        service = mydata.build_mydata(settings, ca_url=ca_url(settings))
+        try:
+            async with database.read_sessions() as session:
+                if not await mydata.load_credentials(session, service):
+                    console.print("[red]The MyData service was never started: run `samgak serve` once.[/red]")
+                    raise typer.Exit(1)
+                links = await mydata.links_by_member(session, subject)
+            names = {code: holder.member.org_name for code, holder in service.holders.items()}
+            tally = {code: [0, 0, 0] for code in links}  # links done, assets, failures
+            columns = (
+                TextColumn("{task.description:<8}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
+            with Progress(*columns, console=console) as progress:
+                tasks = {
+                    code: progress.add_task(names[code], total=len(people)) for code, people in links.items()
+                }
+
+                def done(_subject: str, report: mydata.CollectReport) -> None:
+                    for result in report.results:
+                        progress.advance(tasks[result.org_code])
+                        tally[result.org_code][0] += 1
+                        tally[result.org_code][1] += len(result.assets)
+                        tally[result.org_code][2] += result.error is not None
+
+                people = sorted({s for subjects in links.values() for s in subjects})
+                await mydata.collect_many(
+                    database, service, people, api_type=api_type, concurrency=concurrency, done=done
+                )
+            return tally
+        finally:
+            await service.close()
+            await database.dispose()
+
+    tally = asyncio.run(run())
+    table = Table(title=f"MyData collection ({api_type})")
+    for column in ("member", "links", "assets", "failed"):
+        table.add_column(column, justify="left" if column == "member" else "right")
+    names = {m.org_code: m.org_name for m in settings.members}
+    for code, (count, assets, failed) in tally.items():
+        table.add_row(names.get(code, code), f"{count:,}", f"{assets:,}", f"{failed:,}")
+    console.print(table)
+
+
 @app.command("serve-member")
 def serve_member(slug: str, host: str = "127.0.0.1", port: int = 8001) -> None:
     """Serve one member's deployable alone (production shape), e.g. ``samgak serve-member kt``.

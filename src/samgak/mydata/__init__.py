@@ -10,7 +10,7 @@ Mounting: ``app.include_router(router)`` and ``app.include_router(api)``; ``app.
 (``Mydata.set_credentials``); the identity provider for ``signed_in_person``.
 """
 
-from samgak.mydata.collect import CollectReport, collect, collect_many
+from samgak.mydata.collect import CollectReport, collect, collect_many, links_by_member
 from samgak.mydata.consent import (
     ConsentError,
     Receipt,
@@ -21,6 +21,7 @@ from samgak.mydata.consent import (
     withdraw,
 )
 from samgak.mydata.endpoints import api, router
+from samgak.mydata.operator import ensure_credentials, load_credentials
 from samgak.mydata.portfolio import Portfolio, portfolio
 from samgak.mydata.runtime import INDUSTRY_SCOPES, Mydata, build_mydata
 
@@ -38,6 +39,9 @@ __all__ = [
     "collect_many",
     "complete_link",
     "consents_of",
+    "ensure_credentials",
+    "links_by_member",
+    "load_credentials",
     "portfolio",
     "request_link",
     "router",

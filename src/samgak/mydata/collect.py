@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.kit.crypto import keyed_digest
 from samgak.kit.db import Database
@@ -509,3 +510,8 @@ async def _store(
         )
         if result.error is None:
             await repo.touch_link(link.consent_id, now)
+
+
+async def links_by_member(session: AsyncSession, subject: str | None = None) -> dict[str, list[str]]:
+    """Who is linked where: org code → subjects (for progress and scheduling)."""
+    return await MydataRepository(session).links_by_member(subject)

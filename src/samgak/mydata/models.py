@@ -9,6 +9,8 @@ keyed digest of the holder's identifier, which is kept sealed).
 ``mydata_record`` — collected rows (transactions, approvals, bills, payments), de-duplicated by
 ``(asset_id, dedup_key)``.
 ``mydata_access_log`` — every call we made to a holder for a customer: who, what, when, why.
+``mydata_operator`` — the operator's service credentials at the holders (the secret sealed), so
+every process of the MyData service (web, collector, workers) calls as the same client.
 """
 
 from __future__ import annotations
@@ -106,3 +108,11 @@ class MydataAccessLog(Base):
     purpose: Mapped[str] = mapped_column(String(100))
     rsp_code: Mapped[str] = mapped_column(String(5))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MydataOperator(Base):
+    __tablename__ = "mydata_operator"
+    service_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(50))
+    secret_sealed: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -55,6 +55,16 @@ class MydataRepository:
         stmt = select(MydataLink).where(MydataLink.subject == subject).order_by(MydataLink.org_code)
         return (await self.session.scalars(stmt)).all()
 
+    async def links_by_member(self, subject: str | None) -> dict[str, list[str]]:
+        """Org code → subjects linked there (everyone, or one person)."""
+        stmt = select(MydataLink.org_code, MydataLink.subject).order_by(MydataLink.org_code)
+        if subject is not None:
+            stmt = stmt.where(MydataLink.subject == subject)
+        found: dict[str, list[str]] = {}
+        for org_code, who in (await self.session.execute(stmt)).all():
+            found.setdefault(org_code, []).append(who)
+        return found
+
     async def link(self, consent_id: str) -> MydataLink | None:
         return await self.session.get(MydataLink, consent_id)
 
