@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from samgak.app import create_app, migrations_path
-from samgak.config import CoreSettings, IdentitySettings, InstitutionSettings, Settings
+from samgak.config import CoreSettings, IdentitySettings, InstitutionSettings, MydataSettings, Settings
 from samgak.institution.app import member_keys
 from samgak.institution.core.synthetic import SyntheticAlliance, seed_alliance
 from samgak.kit.migrate import upgrade
@@ -73,6 +73,7 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         secret_key="test-secret-key-for-samgak-tests",
         institution=InstitutionSettings(database_url=member_url, pool_size=5),
         core=CoreSettings(seed=SEED, as_of=today_kst()),
+        mydata=MydataSettings(schedule_seconds=0),  # tests sweep when they mean to
         identity=IdentitySettings(address_burst=1000),  # every test proves people from one address
     )
     upgrade(migrations_path("platform"), settings.database_url)
@@ -252,6 +253,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "SAMGAK_CORE__LIVE_SEED": str(LIVE_SEED),
         "SAMGAK_IDENTITY__PASSKEY_RP_ID": "localhost",
         "SAMGAK_IDENTITY__PASSKEY_ORIGINS": json.dumps([base]),
+        "SAMGAK_MYDATA__SCHEDULE_SECONDS": "0",
     }
     settings = Settings(
         env="test",

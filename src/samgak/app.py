@@ -8,6 +8,7 @@ database; they reach the directory only over HTTP (``institution.directory_url``
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -76,7 +77,16 @@ def create_app(
                     ),
                 )
                 member_app.client_id = party.client_id
+        schedule = (
+            asyncio.create_task(
+                mydata.run_schedule(platform_db, mydata_service, settings.mydata.schedule_seconds)
+            )
+            if settings.mydata.schedule_seconds > 0
+            else None
+        )
         yield
+        if schedule is not None:
+            schedule.cancel()
         await provider.carrier.client.aclose()
         await provider.reads.reader.close()
         await mydata_service.close()

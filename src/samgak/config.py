@@ -120,6 +120,7 @@ class MydataSettings(BaseModel):
     collect_months: int = Field(default=12, ge=1, le=12)  # first collection: 12 months back (2.7)
     holder_concurrency: int = Field(default=4, ge=1, le=16)  # calls in flight per holder and customer
     holder_connections: int = Field(default=32, ge=1, le=256)  # the pool to each holder
+    schedule_seconds: float = Field(default=300, ge=0)  # scheduled-transmission sweep; 0 = off
 
 
 class CoreSettings(BaseModel):

@@ -101,6 +101,39 @@ async def test_refresh_adds_no_duplicates_and_keeps_asset_ids(linked: Any) -> No
     assert dashboard.status_code == 200 and re.search(r"\d{1,3}(,\d{3})*원", dashboard.text)
 
 
+async def test_scheduled_sweep_collects_due_links_inside_non_peak_windows_only(linked: Any, app: Any) -> None:
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import text
+
+    from samgak.kit.timeutil import KST, utcnow
+    from samgak.mydata import sweep
+
+    database, service = app.state.platform_db, app.state.mydata
+    async with database.read_sessions() as session:
+        rows = (await session.execute(text("SELECT subject, cycle FROM mydata_link"))).all()
+    assert rows and all(cycle == "1/w" for _, cycle in rows)  # the consent asked for weekly
+    subject = rows[0][0]
+
+    async def age(days: int) -> None:
+        async with database.unit_of_work() as session:
+            await session.execute(
+                text("UPDATE mydata_link SET collected_at = :at WHERE subject = :s"),
+                {"at": utcnow() - timedelta(days=days), "s": subject},
+            )
+
+    today = datetime.now(KST).replace(second=0, microsecond=0)
+    noon, night = today.replace(hour=12, minute=0), today.replace(hour=1, minute=30)
+    await age(8)
+    assert await sweep(database, service, now=noon) == 0  # peak hours: holders are left alone
+    assert await sweep(database, service, now=night) == len(rows)  # non-peak (0000–0600): due → collected
+    assert await sweep(database, service, now=night) == 0  # collected this week: not again
+    await age(3)
+    assert await sweep(database, service, now=night) == 0  # within the weekly cycle
+    log = (await linked["browser"].get("/mydata/consents")).text
+    assert "scheduled" in log
+
+
 async def test_withdrawal_deletes_what_it_brought_and_gives_a_receipt(linked: Any) -> None:
     browser = linked["browser"]
     page = await browser.get("/mydata/consents")

@@ -24,6 +24,7 @@ from samgak.mydata.endpoints import api, router
 from samgak.mydata.operator import ensure_credentials, load_credentials
 from samgak.mydata.portfolio import Portfolio, portfolio
 from samgak.mydata.runtime import INDUSTRY_SCOPES, Mydata, build_mydata
+from samgak.mydata.schedule import run_schedule, sweep
 
 __all__ = [
     "INDUSTRY_SCOPES",
@@ -45,5 +46,7 @@ __all__ = [
     "portfolio",
     "request_link",
     "router",
+    "run_schedule",
+    "sweep",
     "withdraw",
 ]

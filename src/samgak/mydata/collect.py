@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -27,13 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.kit.crypto import keyed_digest
 from samgak.kit.db import Database
-from samgak.kit.timeutil import today_kst, utcnow
-from samgak.mydata.holder_client import HolderClient, HolderError
+from samgak.kit.timeutil import coerce_datetime, today_kst, utcnow
+from samgak.mydata.holder_client import HolderClient, HolderError, Tokens
 from samgak.mydata.models import MydataLink
 from samgak.mydata.repository import MydataRepository
 from samgak.mydata.runtime import Mydata
 
 API_TYPES = ("user-consent", "user-refresh", "scheduled")
+REFRESH_AHEAD = timedelta(days=7)  # refresh a link's tokens this long before they expire
 
 
 @dataclass
@@ -57,6 +58,7 @@ class HolderResult:
     assets: list[Fetched] = field(default_factory=list)
     calls: list[tuple[str, str]] = field(default_factory=list)  # (api, rsp_code)
     error: HolderError | None = None
+    tokens: Tokens | None = None  # refreshed before collecting (to be stored with the data)
 
     @property
     def message(self) -> str:
@@ -407,14 +409,26 @@ class CollectReport:
 
 
 async def collect(
-    database: Database, mydata: Mydata, subject: str, *, api_type: str = "user-consent"
+    database: Database,
+    mydata: Mydata,
+    subject: str,
+    *,
+    api_type: str = "user-consent",
+    only: Collection[str] | None = None,
 ) -> CollectReport:
-    """Collect every linked holder of ``subject`` (see the module docstring)."""
+    """Collect every linked holder of ``subject`` (or the org codes in ``only``); see the module
+    docstring. A scheduled collection reads the last month (the standard's per-call windows for
+    scheduled calls: ≤ 31 days, ≤ 3 months); the others the last ``collect_months``."""
     if api_type not in API_TYPES:
         raise ValueError(f"x-api-type must be one of {API_TYPES}")
     async with database.read_sessions() as session:
-        links = list(await MydataRepository(session).links_of(subject))
-    window = Window.months_back(mydata.settings.mydata.collect_months, today_kst())
+        links = [
+            link
+            for link in await MydataRepository(session).links_of(subject)
+            if only is None or link.org_code in only
+        ]
+    months = 1 if api_type == "scheduled" else mydata.settings.mydata.collect_months
+    window = Window.months_back(months, today_kst())
     results = await asyncio.gather(*(_fetch(mydata, link, api_type, window) for link in links))
     for link, result in zip(links, results, strict=True):
         await _store(database, mydata, link, result, api_type)
@@ -443,12 +457,37 @@ async def collect_many(
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+async def collect_many_links(
+    database: Database, mydata: Mydata, links: Sequence[MydataLink], *, api_type: str, concurrency: int = 16
+) -> None:
+    """Collect exactly these links (grouped per customer), ``concurrency`` customers at a time."""
+    by_subject: dict[str, set[str]] = {}
+    for link in links:
+        by_subject.setdefault(link.subject, set()).add(link.org_code)
+    queue = iter(by_subject.items())
+
+    async def worker() -> None:
+        for subject, orgs in queue:
+            await collect(database, mydata, subject, api_type=api_type, only=orgs)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
 async def _fetch(mydata: Mydata, link: MydataLink, api_type: str, window: Window) -> HolderResult:
     holder = mydata.holders[link.org_code]
     result = HolderResult(link.org_code, holder.member.org_name)
+    access = mydata.sealer.open(link.access_sealed)
+    expires = coerce_datetime(link.expires_at)
+    if link.refresh_sealed and expires is not None and expires - utcnow() < REFRESH_AHEAD:
+        try:  # 개별인증-003 before the access token runs out
+            result.tokens = await holder.client.refresh(mydata.sealer.open(link.refresh_sealed))
+        except HolderError as refused:
+            result.error = refused
+            return result
+        access = result.tokens.access_token
     reader = _Reader(
         holder.client,
-        mydata.sealer.open(link.access_sealed),
+        access,
         api_type,
         window,
         result,
@@ -508,6 +547,15 @@ async def _store(
                 for api, code in result.calls
             ]
         )
+        if result.tokens is not None:
+            await repo.store_tokens(
+                link.consent_id,
+                access_sealed=mydata.sealer.seal(result.tokens.access_token),
+                refresh_sealed=mydata.sealer.seal(result.tokens.refresh_token)
+                if result.tokens.refresh_token
+                else None,
+                expires_at=now + timedelta(seconds=result.tokens.expires_in),
+            )
         if result.error is None:
             await repo.touch_link(link.consent_id, now)
 

@@ -215,12 +215,14 @@ async def complete_link(
                 await repo.add(
                     _event(earlier[org_code], person.subject, org_code, "replaced", now, consent_id)
                 )
+            document = json.loads(requested[consent_id].document or "{}")
             await repo.add(
                 MydataLink(
                     consent_id=consent_id,
                     subject=person.subject,
                     org_code=org_code,
                     scope=answer.scope,
+                    cycle=document.get("fnd_cycle") if document.get("is_scheduled") == "true" else None,
                     access_sealed=mydata.sealer.seal(answer.access_token),
                     refresh_sealed=mydata.sealer.seal(answer.refresh_token) if answer.refresh_token else None,
                     expires_at=now + timedelta(seconds=answer.expires_in),

@@ -96,19 +96,22 @@ class HolderClient:
                 "cert_tx_id": cert_tx_id,
             },
         )
-        body = response.json()
-        if response.status != 200 or "access_token" not in body:
-            raise HolderError(
-                response.status,
-                str(body.get("error") or body.get("rsp_code") or response.status),
-                str(body.get("error_description") or body.get("rsp_msg") or "token refused"),
-            )
-        return Tokens(
-            access_token=str(body["access_token"]),
-            refresh_token=body.get("refresh_token"),
-            expires_in=int(body.get("expires_in", 0)),
-            scope=str(body.get("scope", "")),
+        return _tokens(response, None)
+
+    async def refresh(self, refresh_token: str) -> Tokens:
+        """개별인증-003: new tokens for a link before its access token expires (3.1)."""
+        response = await self._send(
+            "POST",
+            "/oauth/2.0/token",
+            form={
+                "org_code": self.org_code,
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+            },
         )
+        return _tokens(response, refresh_token)
 
     async def revoke(self, token: str) -> None:
         """개별인증-004: end the grant and its consent at the holder (an unknown token is fine: 99999)."""
@@ -179,3 +182,21 @@ class HolderClient:
                 break
             cursor = str(following)
         return items
+
+
+def _tokens(response: Answer, kept_refresh: str | None) -> Tokens:
+    """A token response (3.1), or :class:`HolderError` with the OAuth error; a refresh that returns
+    no new refresh token keeps the old one."""
+    body = response.json()
+    if response.status != 200 or "access_token" not in body:
+        raise HolderError(
+            response.status,
+            str(body.get("error") or body.get("rsp_code") or response.status),
+            str(body.get("error_description") or body.get("rsp_msg") or "token refused"),
+        )
+    return Tokens(
+        access_token=str(body["access_token"]),
+        refresh_token=body.get("refresh_token") or kept_refresh,
+        expires_in=int(body.get("expires_in", 0)),
+        scope=str(body.get("scope", "")),
+    )

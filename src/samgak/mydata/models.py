@@ -55,6 +55,7 @@ class MydataLink(Base):
     subject: Mapped[str] = mapped_column(String(43), index=True)
     org_code: Mapped[str] = mapped_column(String(10))
     scope: Mapped[str] = mapped_column(String(500))
+    cycle: Mapped[str | None] = mapped_column(String(4))  # scheduled transmission (None: on demand only)
     access_sealed: Mapped[str] = mapped_column(Text)
     refresh_sealed: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -55,6 +55,10 @@ class MydataRepository:
         stmt = select(MydataLink).where(MydataLink.subject == subject).order_by(MydataLink.org_code)
         return (await self.session.scalars(stmt)).all()
 
+    async def scheduled_links(self) -> Sequence[MydataLink]:
+        stmt = select(MydataLink).where(MydataLink.cycle.is_not(None)).order_by(MydataLink.subject)
+        return (await self.session.scalars(stmt)).all()
+
     async def links_by_member(self, subject: str | None) -> dict[str, list[str]]:
         """Org code → subjects linked there (everyone, or one person)."""
         stmt = select(MydataLink.org_code, MydataLink.subject).order_by(MydataLink.org_code)
@@ -144,6 +148,15 @@ class MydataRepository:
     async def log_calls(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(MydataAccessLog), rows)
+
+    async def store_tokens(
+        self, consent_id: str, *, access_sealed: str, refresh_sealed: str | None, expires_at: datetime
+    ) -> None:
+        await self.session.execute(
+            update(MydataLink)
+            .where(MydataLink.consent_id == consent_id)
+            .values(access_sealed=access_sealed, refresh_sealed=refresh_sealed, expires_at=expires_at)
+        )
 
     async def touch_link(self, consent_id: str, at: datetime) -> None:
         link = await self.link(consent_id)
