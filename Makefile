@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo serve seed test test-fast lint bench-holder bench-identity clean
+.PHONY: help setup demo serve seed test test-fast lint bench-holder bench-identity bench-collect clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ bench-identity: $(STAMP) ## our OpenID provider vs panva's oidc-provider, both d
 	@command -v npm >/dev/null 2>&1 || { echo "bench-identity needs Node.js and npm"; exit 1; }
 	npm ci --prefix benchmarks/oidc --no-audit --no-fund --silent
 	$(BIN)/python -m benchmarks.identity
+
+bench-collect: $(STAMP) ## MyData first collection of 10,000 customers vs the holders' own maximum (writes benchmarks/results/collect.json)
+	@command -v wrk >/dev/null 2>&1 || { echo "bench-collect needs wrk (apt-get install wrk)"; exit 1; }
+	$(BIN)/python -m benchmarks.collect
 
 clean: ## remove the demo databases
 	rm -rf var

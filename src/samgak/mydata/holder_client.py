@@ -8,6 +8,8 @@ are read to the end by following ``next_page`` (2.5). A holder's refusal arrives
 
 from __future__ import annotations
 
+import asyncio
+import random
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,8 @@ from typing import Any
 from samgak.kit.http import Answer, Sender, Unreachable
 
 MAX_PAGES = 100  # the standard's client-side stop (2.5)
+RETRIES = 3  # tries after the first, for failures that may pass
+BACKOFF = 0.2  # seconds before the first retry; doubled each time, jittered ×0.5–1.5
 RELINK_CODES = frozenset({"40101", "40103", "40105", "40305", "40404"})
 
 
@@ -140,25 +144,36 @@ class HolderClient:
         api_type: str,
         args: dict[str, str],
     ) -> dict[str, Any]:
-        """One 정보제공 call; the body on ``00000``, else :class:`HolderError`."""
+        """One 정보제공 call; the body on ``00000``, else :class:`HolderError`.
+
+        Failures that may pass (5xx, 42902 rate limit, no answer) are tried again up to
+        ``RETRIES`` times after an exponential, jittered pause; refusals (4xx) are not. The same
+        ``x-api-tran-id`` is kept across the tries of one call (the standard's thread id)."""
         headers = {
             "Authorization": f"Bearer {token}",
             "x-api-tran-id": self._tran_id(),
             "x-api-type": api_type,
         }
         params = {"org_code": self.org_code} | args
-        if method == "GET":
-            response = await self._send("GET", path, headers=headers, params=params)
-        else:
-            response = await self._send("POST", path, headers=headers, json=params)
-        body = response.json()
-        if response.status != 200 or body.get("rsp_code") != "00000":
-            raise HolderError(
-                response.status,
-                str(body.get("rsp_code") or body.get("error") or response.status),
-                str(body.get("rsp_msg") or body.get("error_description") or "refused"),
-            )
-        return body
+        for attempt in range(RETRIES + 1):
+            try:
+                if method == "GET":
+                    response = await self._send("GET", path, headers=headers, params=params)
+                else:
+                    response = await self._send("POST", path, headers=headers, json=params)
+                body = response.json()
+                if response.status != 200 or body.get("rsp_code") != "00000":
+                    raise HolderError(
+                        response.status,
+                        str(body.get("rsp_code") or body.get("error") or response.status),
+                        str(body.get("rsp_msg") or body.get("error_description") or "refused"),
+                    )
+                return body
+            except HolderError as failed:
+                if not failed.retryable or attempt == RETRIES:
+                    raise
+                await asyncio.sleep(BACKOFF * 2**attempt * (0.5 + random.random()))
+        raise AssertionError("unreachable")
 
     async def all_pages(
         self,
