@@ -49,6 +49,7 @@ class Portfolio:
     micro_payments_month: int = 0
     micro_payments_6m: int = 0
     kt_autopay: AssetLine | None = None
+    upcoming: list[tuple[str, str, int]] = field(default_factory=list)  # (YYYYMMDD, what, won) from today
     insights: list[str] = field(default_factory=list)
 
     @property
@@ -111,9 +112,14 @@ def _flows(picture: Portfolio, rows: Sequence[tuple[MydataRecord, MydataAsset]],
                 merchants[record.description] += -record.amount
         elif record.kind == "telecom_bill":
             bills[month] = bills.get(month, 0) + -record.amount
+            if len(record.at) >= 8 and record.at[:8] >= f"{today:%Y%m%d}":
+                picture.upcoming.append((record.at[:8], f"{asset.name} 요금", -record.amount))
+        elif record.kind == "card_bill" and len(record.at) >= 8 and record.at[:8] >= f"{today:%Y%m%d}":
+            picture.upcoming.append((record.at[:8], asset.name, -record.amount))
         elif record.kind == "micro_payment":
             micro[month] += -record.amount
     picture.months = [MonthFlow(m, income.get(m, 0), spending.get(m, 0)) for m in six]
+    picture.upcoming.sort()
     picture.card_by_merchant = sorted(merchants.items(), key=lambda kv: -kv[1])[:8]
     picture.telecom_bills = sorted(bills.items())[-12:]
     picture.micro_payments_month = micro.get(this_month, 0)
