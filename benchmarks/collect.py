@@ -89,7 +89,7 @@ async def mint_links(settings: Any, client_id: str, customers: int) -> int:
                 if customer_id is None:
                     continue
                 assets = await repo.assets(customer_id, ("deposit", "loan", "card", "telecom"))
-                scope = scope_for(institution, {a.kind for a in assets})
+                scope = scope_for(institution, {a.kind for a in assets}, extra=("card.bill",))
                 consent_id = await store_consent(
                     session,
                     customer_id=customer_id,
@@ -183,7 +183,7 @@ def run_collector(customers: int, calls_file: str | None) -> None:
             prefix = urlparse(settings.institution_base_url(holder.member)).path
             holder.client.http = Recording(holder.client.http, prefix)
         database = Database(settings.database_url)
-        relink: list[str] = []
+        failed: list[str] = []
         started = time.perf_counter()
         await collect_many(
             database,
@@ -191,7 +191,7 @@ def run_collector(customers: int, calls_file: str | None) -> None:
             (f"bench-{i}" for i in range(customers)),
             api_type="user-consent",
             concurrency=CONCURRENCY,
-            done=lambda subject, report: relink.extend(report.needs_relink),
+            done=lambda subject, report: failed.extend(r.message for r in report.results if r.error),
         )
         elapsed = time.perf_counter() - started
         await database.dispose()
@@ -202,7 +202,8 @@ def run_collector(customers: int, calls_file: str | None) -> None:
             "customers_per_s": customers / elapsed,
             "calls": calls,
             "calls_per_s": calls / elapsed,
-            "failed_holders": len(relink),
+            "failed_holders": len(failed),
+            "first_failure": failed[0] if failed else None,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
 
@@ -221,7 +222,7 @@ def collector(env: dict[str, str], customers: int, calls_file: Path | None = Non
         raise RuntimeError(done.stderr[-4000:])
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     if result["failed_holders"]:
-        raise RuntimeError(f"{result['failed_holders']} holders refused the collector")
+        raise RuntimeError(f"{result['failed_holders']} holder collections failed: {result['first_failure']}")
     return result
 
 
@@ -262,7 +263,34 @@ def holders_maximum(base: str, calls_file: Path, seconds: float, folder: Path) -
 
     failures = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
-    return {"calls_per_s": rps, "non_2xx": int(failures[1]) if failures else 0, "wrk": out.strip()}
+    return {
+        "calls_per_s": rps,
+        "non_2xx": int(failures[1]) if failures else 0,
+        "replayed_answers": _sample_answers(base, calls_file),
+        "wrk": out.strip(),
+    }
+
+
+def _sample_answers(base: str, calls_file: Path, sample: int = 400) -> dict[str, int]:
+    """Replay the first ``sample`` recorded calls once and count the answers (rsp_code), so a
+    replay that fails where the collection succeeded shows why."""
+    import httpx
+
+    counts: dict[str, int] = {}
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for line in calls_file.read_text().splitlines()[:sample]:
+            method, path, auth, body = [*line.split("\t"), ""][:4]
+            headers = {
+                "Authorization": auth,
+                "x-api-tran-id": "SAMGAKMD01MBENCH0000001",
+                "x-api-type": "user-consent",
+            }
+            if method == "POST":
+                headers["Content-Type"] = "application/json"
+            answer = client.request(method, path, headers=headers, content=body or None)
+            code = str(answer.json().get("rsp_code", answer.status_code))
+            counts[code] = counts.get(code, 0) + 1
+    return counts
 
 
 # --------------------------------------------------------------------------- main

@@ -126,9 +126,10 @@ class _Reader:
         window: Window,
         result: HolderResult,
         limit: asyncio.Semaphore,
+        scopes: frozenset[str],
     ) -> None:
         self.client, self.token, self.api_type, self.window = client, token, api_type, window
-        self.result, self.limit = result, limit
+        self.result, self.limit, self.scopes = result, limit, scopes
 
     async def pages(
         self, method: str, path: str, api: str, list_field: str, **args: str
@@ -240,6 +241,9 @@ class _Reader:
         consented = [c for c in cards if str(c.get("is_consent")).lower() == "true"]
         fetched = list(await asyncio.gather(*(self._card(c) for c in consented)))
         w = self.window
+        if "card.bill" not in self.scopes:  # only what the consent covers is asked for
+            self.result.assets = fetched
+            return
         bills = await self.pages(
             "GET",
             "/v1/card/bills",
@@ -492,6 +496,7 @@ async def _fetch(mydata: Mydata, link: MydataLink, api_type: str, window: Window
         window,
         result,
         asyncio.Semaphore(mydata.settings.mydata.holder_concurrency),
+        frozenset(link.scope.split()),
     )
     try:
         await getattr(reader, holder.member.industry)()
