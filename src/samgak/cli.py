@@ -207,6 +207,9 @@ def collect(
             await database.dispose()
 
     tally = asyncio.run(run())
+    if not tally:
+        console.print("No one is linked yet: link members at /mydata/link first (연결된 고객이 없습니다).")
+        return
     table = Table(title=f"MyData collection ({api_type})")
     for column in ("member", "links", "assets", "failed"):
         table.add_column(column, justify="left" if column == "member" else "right")
