@@ -68,3 +68,41 @@ async def test_pages_are_followed_until_next_page_is_absent() -> None:
         "GET", "/v1/x", "t", api_type="user-consent", args={"limit": "500"}, list_field="trans_list"
     )
     assert [i["n"] for i in items] == [0, 1, 2, 3, 4]
+
+
+async def test_an_asset_that_fails_is_left_out_and_the_others_kept() -> None:
+    import asyncio
+    from datetime import date
+
+    from samgak.mydata.collect import HolderResult, Window, _Reader
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/telecoms"):
+            listed = [
+                {
+                    "mgmt_id": m,
+                    "is_consent": "true",
+                    "telecom_num": "010****0000",
+                    "type": "01",
+                    "status": "01",
+                }
+                for m in ("good", "bad")
+            ]
+            return httpx.Response(200, json={"rsp_code": "00000", "telecom_list": listed})
+        if json.loads(request.content).get("mgmt_id") == "bad":
+            return httpx.Response(403, json={"rsp_code": "40305", "rsp_msg": "잘못된 자산 요청"})
+        return httpx.Response(200, json={"rsp_code": "00000", "charge_list": [], "trans_list": []})
+
+    result = HolderResult("KTTC000030", "KT")
+    reader = _Reader(
+        client(httpx.MockTransport(answer)),
+        "t",
+        "user-refresh",
+        Window.months_back(12, date(2026, 11, 25)),
+        result,
+        asyncio.Semaphore(4),
+        frozenset({"telecom.list", "telecom.mgmt"}),
+    )
+    await reader.telecom()
+    assert [a.key for a in result.assets] == ["good"]
+    assert result.error is not None and result.error.rsp_code == "40305" and result.error.needs_relink

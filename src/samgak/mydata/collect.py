@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -131,6 +131,19 @@ class _Reader:
         self.client, self.token, self.api_type, self.window = client, token, api_type, window
         self.result, self.limit, self.scopes = result, limit, scopes
 
+    async def _each(self, reads: Iterable[Awaitable[Fetched]]) -> list[Fetched]:
+        """Every asset's read; an asset whose calls fail is left out (and the failure reported),
+        the others are kept."""
+        kept = []
+        for outcome in await asyncio.gather(*reads, return_exceptions=True):
+            if isinstance(outcome, HolderError):
+                self.result.error = self.result.error or outcome
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                kept.append(outcome)
+        return kept
+
     async def pages(
         self, method: str, path: str, api: str, list_field: str, **args: str
     ) -> list[dict[str, Any]]:
@@ -159,7 +172,7 @@ class _Reader:
     async def bank(self) -> None:
         accounts = await self.pages("GET", "/v1/bank/accounts", "은행-001", "account_list", limit="500")
         consented = [a for a in accounts if str(a.get("is_consent")).lower() == "true"]
-        self.result.assets = list(await asyncio.gather(*(self._account(a) for a in consented)))
+        self.result.assets = await self._each(self._account(a) for a in consented)
 
     async def _account(self, item: dict[str, Any]) -> Fetched:
         number = str(item["account_num"])
@@ -239,7 +252,7 @@ class _Reader:
     async def card(self) -> None:
         cards = await self.pages("GET", "/v1/card/cards", "카드-001", "card_list", limit="500")
         consented = [c for c in cards if str(c.get("is_consent")).lower() == "true"]
-        fetched = list(await asyncio.gather(*(self._card(c) for c in consented)))
+        fetched = await self._each(self._card(c) for c in consented)
         w = self.window
         if "card.bill" not in self.scopes:  # only what the consent covers is asked for
             self.result.assets = fetched
@@ -314,7 +327,7 @@ class _Reader:
     async def telecom(self) -> None:
         contracts = await self.pages("GET", "/v1/telecom/telecoms", "통신-001", "telecom_list", limit="500")
         consented = [c for c in contracts if str(c.get("is_consent")).lower() == "true"]
-        self.result.assets = list(await asyncio.gather(*(self._contract(c) for c in consented)))
+        self.result.assets = await self._each(self._contract(c) for c in consented)
 
     async def _contract(self, item: dict[str, Any]) -> Fetched:
         mgmt_id = str(item["mgmt_id"])
