@@ -213,7 +213,9 @@ def run_collector(customers: int, calls_file: str | None) -> None:
     print(json.dumps(result))
 
 
-def collector(env: dict[str, str], customers: int, calls_file: Path | None = None) -> dict[str, Any]:
+def collector(
+    env: dict[str, str], customers: int, calls_file: Path | None = None, *, strict: bool = True
+) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.collect", "--run-collector", str(customers)]
     if calls_file is not None:
         command += ["--calls-file", str(calls_file)]
@@ -221,7 +223,7 @@ def collector(env: dict[str, str], customers: int, calls_file: Path | None = Non
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-4000:])
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    if result["failed_holders"]:
+    if strict and result["failed_holders"]:
         raise RuntimeError(f"{result['failed_holders']} holder collections failed: {result['first_failure']}")
     return result
 
@@ -336,7 +338,7 @@ def main() -> None:
             wait_for(f"{base}/api/directory/orgs", server, log)
             env = backend.env(port) | {"BENCH_CLIENT_ID": client_id, "BENCH_CLIENT_SECRET": secret}
 
-            warm = collector(env, n)
+            warm = collector(env, n, strict=False)  # only writes the holders' history; may time out
             print(
                 f"warm-up pass (holders write their history): {warm['customers_per_s']:.1f} customers/s",
                 flush=True,
