@@ -6,8 +6,9 @@ each holder in parallel); a token vault sealed at rest; a collection engine over
 information APIs; and one picture of a person's bank, card and telecom data.
 
 Mounting: ``app.include_router(router)`` and ``app.include_router(api)``; ``app.state.mydata``
-(``build_mydata``) with the operator's service credentials set at start-up
-(``Mydata.set_credentials``); the identity provider for ``signed_in_person``.
+(``build_mydata``) with the operator's service credentials from ``ensure_credentials`` at
+start-up (other processes: ``load_credentials``); ``run_schedule`` in the lifespan for scheduled
+transmission; the identity provider for ``signed_in_person``.
 """
 
 from samgak.mydata.collect import CollectReport, collect, collect_many, links_by_member
