@@ -11,7 +11,6 @@ from joserfc.errors import JoseError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse
 
-from samgak.identity.client_auth import authenticate_client
 from samgak.identity.dpop import ALGORITHMS
 from samgak.identity.provider import Provider, get_provider, unit_of_work
 from samgak.identity.repository import IdentityRepository
@@ -81,14 +80,7 @@ async def revoke(
 ) -> JSONResponse:
     """Revoking either token ends the grant; an unknown token is answered 200 all the same (§2.2)."""
     form = {k: str(v) for k, v in (await request.form()).items()}
-    party = await authenticate_client(
-        session,
-        form,
-        issuer=provider.issuer,
-        replay=provider.replay,
-        parties=provider.parties,
-        limiter=provider.client_limiter,
-    )
+    party = await provider.authenticated_client(session, form)
     grant, _claims = await _grant_of(session, provider, form.get("token", ""))
     if grant is not None and grant.client_id == party.client_id:
         await IdentityRepository(session).revoke_grant(grant.id, utcnow())
@@ -102,14 +94,7 @@ async def introspect(
     session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    party = await authenticate_client(
-        session,
-        form,
-        issuer=provider.issuer,
-        replay=provider.replay,
-        parties=provider.parties,
-        limiter=provider.client_limiter,
-    )
+    party = await provider.authenticated_client(session, form)
     grant, claims = await _grant_of(session, provider, form.get("token", ""))
     inactive = JSONResponse({"active": False}, headers={"Cache-Control": "no-store"})
     if grant is None or grant.revoked_at is not None or grant.client_id != party.client_id:

@@ -20,7 +20,6 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse
 
-from samgak.identity.client_auth import authenticate_client
 from samgak.identity.dpop import verify_proof
 from samgak.identity.errors import IdentityError, InvalidScope, UnsupportedResponseType
 from samgak.identity.models import IdentityParRequest
@@ -41,14 +40,7 @@ async def push_authorization_request(
     session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    party = await authenticate_client(
-        session,
-        form,
-        issuer=provider.issuer,
-        replay=provider.replay,
-        parties=provider.parties,
-        limiter=provider.client_limiter,
-    )
+    party = await provider.authenticated_client(session, form)
     if "request_uri" in form:
         raise IdentityError("request_uri cannot be pushed")
     if form.get("response_type") != "code":

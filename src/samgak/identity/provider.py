@@ -7,12 +7,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from samgak.config import Settings
+from samgak.directory import RelyingParty
 from samgak.identity.accounts import COOKIE, Keys, signed_in
 from samgak.identity.carrier_client import CarrierClient
-from samgak.identity.client_auth import RelyingParties
+from samgak.identity.client_auth import RelyingParties, authenticate_client
 from samgak.identity.dpop import ReplayCache
 from samgak.identity.errors import TooManyRequests
 from samgak.identity.repository import IdentityReads
@@ -41,6 +43,18 @@ class Provider:
     # network address (carrier proofing, passkey sign-in), so guessing is slow and floods are cheap.
     client_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(20, 60))
     address_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0.2, 20))
+
+    async def authenticated_client(self, session: AsyncSession, form: dict[str, str]) -> RelyingParty:
+        """The relying party a token-, PAR-, revocation- or introspection-request authenticates as
+        (``private_key_jwt``, :mod:`.client_auth`), with this provider's replay cache and limits."""
+        return await authenticate_client(
+            session,
+            form,
+            issuer=self.issuer,
+            replay=self.replay,
+            parties=self.parties,
+            limiter=self.client_limiter,
+        )
 
     def check_rate(self, limiter: RateLimiter, key: str) -> None:
         if not limiter.allow(key):

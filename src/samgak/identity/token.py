@@ -28,7 +28,6 @@ from joserfc.errors import JoseError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse
 
-from samgak.identity.client_auth import authenticate_client
 from samgak.identity.dpop import verify_proof
 from samgak.identity.errors import IdentityError
 from samgak.identity.models import IdentityGrant
@@ -133,14 +132,7 @@ async def token(
     session: AsyncSession = Depends(unit_of_work, scope="function"),
 ) -> JSONResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    party = await authenticate_client(
-        session,
-        form,
-        issuer=provider.issuer,
-        replay=provider.replay,
-        parties=provider.parties,
-        limiter=provider.client_limiter,
-    )
+    party = await provider.authenticated_client(session, form)
     grant_type = form.get("grant_type")
     if grant_type not in ("authorization_code", "refresh_token"):
         raise UnsupportedGrantType("only authorization_code and refresh_token are supported")
