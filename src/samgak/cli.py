@@ -154,21 +154,34 @@ def collect(
     subject: str = typer.Option(
         None, "--subject", help="one person (alliance subject); default: everyone linked"
     ),
-    api_type: str = typer.Option("user-refresh", "--api-type", help="user-refresh or scheduled (x-api-type)"),
-    concurrency: int = typer.Option(16, "--concurrency", min=1, max=256, help="customers collected at once"),
+    api_type: str = typer.Option(
+        "user-refresh", "--api-type", help="user-consent, user-refresh or scheduled (x-api-type)"
+    ),
+    concurrency: int = typer.Option(16, "--concurrency", min=1, max=256, help="links collected at once"),
+    workers: int = typer.Option(
+        0, "--workers", min=0, max=64, help="worker processes taking the jobs from the broker; 0 = here"
+    ),
+    fresh: bool = typer.Option(False, "--new", help="start anew instead of resuming an unfinished run"),
 ) -> None:
-    """Collect now from every linked member of every customer, with progress per member."""
+    """Collect now from every linked member of every customer, with progress per member.
+
+    A run stopped or killed midway is resumed by the next ``samgak collect`` of the same type.
+    With ``--workers N`` the jobs go to the broker (``mydata.broker_url``, Redis) and N
+    ``samgak collect-worker`` processes take them; workers on other machines may join."""
     import asyncio
+    import sys
 
     from samgak import mydata
     from samgak.app import ca_url
     from samgak.kit.db import Database
 
     settings = get_settings()
-    if api_type not in ("user-refresh", "scheduled"):
-        raise typer.BadParameter("--api-type is user-refresh or scheduled", param_hint="--api-type")
+    if api_type not in ("user-consent", "user-refresh", "scheduled"):
+        raise typer.BadParameter(
+            "--api-type is user-consent, user-refresh or scheduled", param_hint="--api-type"
+        )
 
-    async def run() -> dict[str, list[int]]:
+    async def run() -> mydata.RunProgress | None:
         database = Database(settings.database_url)
         service = mydata.build_mydata(settings, ca_url=ca_url(settings))
         try:
@@ -176,47 +189,127 @@ def collect(
                 if not await mydata.load_credentials(session, service):
                     console.print("[red]The MyData service was never started: run `samgak serve` once.[/red]")
                     raise typer.Exit(1)
-                links = await mydata.links_by_member(session, subject)
+            run_id, resumed = await mydata.open_or_start_run(
+                database, api_type=api_type, subject=subject, fresh=fresh
+            )
+            if run_id is None:
+                return None
+            if resumed:
+                console.print(
+                    f"중단된 수집 #{run_id}을 이어서 합니다 (resuming run {run_id}; --new starts anew)"
+                )
             names = {code: holder.member.org_name for code, holder in service.holders.items()}
-            tally = {code: [0, 0, 0] for code in links}  # links done, assets, failures
+            start = await mydata.run_progress(database, run_id)
             columns = (
                 TextColumn("{task.description:<8}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
             )
-            with Progress(*columns, console=console) as progress:
+            with Progress(*columns, console=console) as bars:
                 tasks = {
-                    code: progress.add_task(names[code], total=len(people)) for code, people in links.items()
+                    code: bars.add_task(
+                        names.get(code, code), total=total, completed=start.settled.get(code, 0)
+                    )
+                    for code, total in sorted(start.total.items())
                 }
 
-                def done(_subject: str, report: mydata.CollectReport) -> None:
-                    for result in report.results:
-                        progress.advance(tasks[result.org_code])
-                        tally[result.org_code][0] += 1
-                        tally[result.org_code][1] += len(result.assets)
-                        tally[result.org_code][2] += result.error is not None
+                async def follow() -> mydata.RunProgress:
+                    while True:
+                        now = await mydata.run_progress(database, run_id)
+                        for code, task in tasks.items():
+                            bars.update(task, completed=now.settled.get(code, 0))
+                        if now.finished:
+                            return now
+                        await asyncio.sleep(0.25)
 
-                people = sorted({s for subjects in links.values() for s in subjects})
-                await mydata.collect_many(
-                    database, service, people, api_type=api_type, concurrency=concurrency, done=done
-                )
-            return tally
+                if workers:
+                    stream = mydata.JobStream(
+                        settings.mydata.broker_url, lease_seconds=settings.mydata.job_lease_seconds
+                    )
+                    await mydata.publish_run(database, stream, run_id, api_type)
+                    await stream.close()
+                    command = (sys.executable, "-m", "samgak.cli", "collect-worker", "--concurrency")
+                    children = [
+                        await asyncio.create_subprocess_exec(*command, str(concurrency))
+                        for _ in range(workers)
+                    ]
+                    try:
+                        final = await follow()
+                    finally:
+                        for child in children:
+                            if child.returncode is None:
+                                child.terminate()
+                        for child in children:
+                            await child.wait()
+                    await mydata.close_run(database, run_id)
+                else:
+                    following = asyncio.create_task(follow())
+                    while not await mydata.work_run(database, service, run_id, concurrency=concurrency):
+                        await asyncio.sleep(1)  # jobs leased by another collector: taken over if it died
+                    final = await following
+            return final
         finally:
             await service.close()
             await database.dispose()
 
-    tally = asyncio.run(run())
-    if not tally:
+    final = asyncio.run(run())
+    if final is None:
         console.print("No one is linked yet: link members at /mydata/link first (연결된 고객이 없습니다).")
         return
     table = Table(title=f"MyData collection ({api_type})")
     for column in ("member", "links", "assets", "failed"):
         table.add_column(column, justify="left" if column == "member" else "right")
     names = {m.org_code: m.org_name for m in settings.members}
-    for code, (count, assets, failed) in tally.items():
-        table.add_row(names.get(code, code), f"{count:,}", f"{assets:,}", f"{failed:,}")
+    for code in sorted(final.total):
+        table.add_row(
+            names.get(code, code),
+            f"{final.settled.get(code, 0):,}",
+            f"{final.assets.get(code, 0):,}",
+            f"{final.failed.get(code, 0):,}",
+        )
     console.print(table)
+
+
+@app.command("collect-worker")
+def collect_worker(
+    concurrency: int = typer.Option(16, "--concurrency", min=1, max=256, help="links collected at once"),
+    name: str = typer.Option(None, "--name", help="consumer name in the group; default host-pid"),
+) -> None:
+    """Take MyData collection jobs from the broker (``mydata.broker_url``) until stopped
+    (SIGTERM or Ctrl-C: the jobs in hand are finished first)."""
+    import asyncio
+    import os
+    import signal
+    import socket
+
+    from samgak import mydata
+    from samgak.app import ca_url
+    from samgak.kit.db import Database
+
+    settings = get_settings()
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        database = Database(settings.database_url)
+        service = mydata.build_mydata(settings, ca_url=ca_url(settings))
+        stream = mydata.JobStream(settings.mydata.broker_url, lease_seconds=settings.mydata.job_lease_seconds)
+        try:
+            async with database.read_sessions() as session:
+                if not await mydata.load_credentials(session, service):
+                    console.print("[red]The MyData service was never started: run `samgak serve` once.[/red]")
+                    raise typer.Exit(1)
+            consumer = name or f"{socket.gethostname()}-{os.getpid()}"
+            await mydata.work_stream(database, service, stream, consumer, concurrency=concurrency, stop=stop)
+        finally:
+            await stream.close()
+            await service.close()
+            await database.dispose()
+
+    asyncio.run(run())
 
 
 @app.command("serve-member")

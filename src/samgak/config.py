@@ -121,6 +121,8 @@ class MydataSettings(BaseModel):
     holder_concurrency: int = Field(default=4, ge=1, le=16)  # calls in flight per holder and customer
     holder_connections: int = Field(default=32, ge=1, le=256)  # the pool to each holder
     schedule_seconds: float = Field(default=300, ge=0)  # scheduled-transmission sweep; 0 = off
+    job_lease_seconds: float = Field(default=120, gt=0)  # a collection job left this long is taken again
+    broker_url: str = "redis://127.0.0.1:6379/0"  # `samgak collect --workers`: jobs on a Redis stream
 
 
 class CoreSettings(BaseModel):

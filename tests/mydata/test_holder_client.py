@@ -56,18 +56,29 @@ async def test_refusals_are_not_retried_and_ask_for_relinking() -> None:
 
 
 async def test_pages_are_followed_until_next_page_is_absent() -> None:
+    stamps = []
+
     def answer(request: httpx.Request) -> httpx.Response:
         cursor = request.url.params.get("next_page")
+        stamps.append(request.url.params.get("search_timestamp"))
         page = int(cursor or 0)
-        body = {"rsp_code": "00000", "trans_list": [{"n": page}]}
+        body = {"rsp_code": "00000", "trans_list": [{"n": page}], "search_timestamp": f"2026113000000{page}"}
         if page < 4:
             body["next_page"] = str(page + 1)
         return httpx.Response(200, content=json.dumps(body))
 
-    items = await client(httpx.MockTransport(answer)).all_pages(
-        "GET", "/v1/x", "t", api_type="user-consent", args={"limit": "500"}, list_field="trans_list"
+    listing = await client(httpx.MockTransport(answer)).all_pages(
+        "GET",
+        "/v1/x",
+        "t",
+        api_type="user-refresh",
+        args={"limit": "500", "search_timestamp": "20261101000000"},
+        list_field="trans_list",
     )
-    assert [i["n"] for i in items] == [0, 1, 2, 3, 4]
+    assert [i["n"] for i in listing.items] == [0, 1, 2, 3, 4]
+    # search_timestamp goes with the first page only, and the first page's answer is kept (2.6)
+    assert stamps == ["20261101000000", None, None, None, None]
+    assert listing.search_timestamp == "20261130000000"
 
 
 async def test_an_asset_that_fails_is_left_out_and_the_others_kept() -> None:

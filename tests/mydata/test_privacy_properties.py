@@ -88,7 +88,7 @@ async def _stock(database: Database, holdings: list[tuple[str, str, int]]) -> di
                     }
                 ]
             )
-            asset_id = ids[f"k{index}"]
+            asset_id = ids[(person, "WRBK000020", f"k{index}")]
             owners[asset_id] = (person, f"{person}-{consent}")
             await repo.add_records(
                 [

@@ -11,7 +11,16 @@ start-up (other processes: ``load_credentials``); ``run_schedule`` in the lifesp
 transmission; the identity provider for ``signed_in_person``.
 """
 
-from samgak.mydata.collect import CollectReport, collect, collect_many, links_by_member
+from samgak.mydata.collect import (
+    CollectReport,
+    RunProgress,
+    close_run,
+    collect,
+    open_or_start_run,
+    run_progress,
+    start_run,
+    work_run,
+)
 from samgak.mydata.consent import (
     ConsentError,
     Receipt,
@@ -26,28 +35,36 @@ from samgak.mydata.operator import ensure_credentials, load_credentials
 from samgak.mydata.portfolio import Portfolio, portfolio
 from samgak.mydata.runtime import INDUSTRY_SCOPES, Mydata, build_mydata
 from samgak.mydata.schedule import run_schedule, sweep
+from samgak.mydata.workers import JobStream, publish_run, work_stream
 
 __all__ = [
     "INDUSTRY_SCOPES",
     "CollectReport",
     "ConsentError",
+    "JobStream",
     "Mydata",
     "Portfolio",
     "Receipt",
     "Request",
+    "RunProgress",
     "api",
     "build_mydata",
+    "close_run",
     "collect",
-    "collect_many",
     "complete_link",
     "consents_of",
     "ensure_credentials",
-    "links_by_member",
     "load_credentials",
+    "open_or_start_run",
     "portfolio",
+    "publish_run",
     "request_link",
     "router",
+    "run_progress",
     "run_schedule",
+    "start_run",
     "sweep",
     "withdraw",
+    "work_run",
+    "work_stream",
 ]

@@ -1,12 +1,20 @@
 """The collection engine: every linked holder's data, read through the standard APIs.
 
-Per link, first the industry's list API (은행-001, 카드-001, 통신-001), then for every consented
-asset its detail and history APIs over the window the call type allows (user-consent and
-user-refresh: 12 months back, standard 2.7), every page (2.5). Holders are read in parallel, at
-most ``mydata.holder_concurrency`` calls in flight per holder. All HTTP happens before anything is
-written; one unit of work per holder then upserts its assets (an asset keeps its id: it is found
-again by a keyed digest of the holder's number) and adds only records not seen before (de-duplicated
-by ``(asset, dedup_key)``), with the access log.
+Per link, first the industry's list API (은행-001, 카드-001, 통신-001) with the
+``search_timestamp`` it last answered (2.6: an unchanged list comes back empty and the assets
+known from the last collection are read again), then for every consented asset its detail and
+history APIs over the window the call type allows (2.7: user-consent 12 months back; user-refresh
+and scheduled from the day before the link's last collection), every page (2.5). At most
+``mydata.holder_concurrency`` calls are in flight per link. All HTTP happens before anything is
+written; an asset keeps its id (found again by a keyed digest of the holder's number) and only
+records not seen before are added (de-duplicated by ``(asset, dedup_key)``), with the access log.
+
+Many links are collected as a *run* of jobs, one per link: a job is leased, its link collected,
+and what came back is written in the same unit of work that marks the job done (a single writer
+batches the writes of many links). A collector killed at any point leaves its leased jobs to be
+claimed again once the lease runs out, and the de-duplication makes the second write of a link
+add nothing: no duplicates, no gaps. Jobs come from the database (in-process) or from a broker
+(``workers``).
 
 A holder that answers 40101/40103/40105/40305/40404 (or a refused token) needs the customer to link
 again; the report says so in Korean instead of failing.
@@ -17,19 +25,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.kit.crypto import keyed_digest
 from samgak.kit.db import Database
-from samgak.kit.timeutil import coerce_datetime, today_kst, utcnow
-from samgak.mydata.holder_client import HolderClient, HolderError, Tokens
-from samgak.mydata.models import MydataLink
+from samgak.kit.timeutil import KST, coerce_datetime, today_kst, utcnow
+from samgak.mydata.holder_client import HolderClient, HolderError, Listing, Tokens
+from samgak.mydata.models import MydataAsset, MydataLink
 from samgak.mydata.repository import MydataRepository
 from samgak.mydata.runtime import Mydata
 
@@ -59,6 +67,7 @@ class HolderResult:
     calls: list[tuple[str, str]] = field(default_factory=list)  # (api, rsp_code)
     error: HolderError | None = None
     tokens: Tokens | None = None  # refreshed before collecting (to be stored with the data)
+    list_timestamp: str | None = None  # what the list API answered (sent again next time)
 
     @property
     def message(self) -> str:
@@ -84,6 +93,20 @@ class Window:
         return cls(
             f"{first_day:%Y%m%d}", f"{today:%Y%m%d}", f"{date(year, month + 1, 1):%Y%m}", f"{today:%Y%m}"
         )
+
+    @classmethod
+    def for_call(cls, api_type: str, months: int, collected_at: datetime | None, today: date) -> Window:
+        """The window of one link's collection (2.7). A first collection (user-consent) reads
+        ``months`` back; a scheduled one at most a month (31 days, 3 months per call). Later
+        collections start the day before the last one (that day's late rows are read again and
+        de-duplicated), never further back than those limits."""
+        widest = cls.months_back(months if api_type != "scheduled" else 1, today)
+        if api_type == "user-consent" or collected_at is None:
+            return widest
+        since = collected_at.astimezone(KST).date() - timedelta(days=1)
+        if f"{since:%Y%m%d}" <= widest.from_date:
+            return widest
+        return cls(f"{since:%Y%m%d}", widest.to_date, f"{since:%Y%m}", widest.to_month)
 
 
 def _int(value: Any) -> int:
@@ -127,9 +150,12 @@ class _Reader:
         result: HolderResult,
         limit: asyncio.Semaphore,
         scopes: frozenset[str],
+        since: str | None = None,
+        known: Sequence[dict[str, Any]] = (),
     ) -> None:
         self.client, self.token, self.api_type, self.window = client, token, api_type, window
         self.result, self.limit, self.scopes = result, limit, scopes
+        self.since, self.known = since, known
 
     async def _each(self, reads: Iterable[Awaitable[Fetched]]) -> list[Fetched]:
         """Every asset's read; an asset whose calls fail is left out (and the failure reported),
@@ -147,16 +173,29 @@ class _Reader:
     async def pages(
         self, method: str, path: str, api: str, list_field: str, **args: str
     ) -> list[dict[str, Any]]:
+        return (await self._listing(method, path, api, list_field, **args)).items
+
+    async def _listing(self, method: str, path: str, api: str, list_field: str, **args: str) -> Listing:
         async with self.limit:
             try:
-                items = await self.client.all_pages(
+                listing = await self.client.all_pages(
                     method, path, self.token, api_type=self.api_type, args=args, list_field=list_field
                 )
             except HolderError as refused:
                 self.result.calls.append((api, refused.rsp_code))
                 raise
         self.result.calls.append((api, "00000"))
-        return items
+        return listing
+
+    async def listed(self, path: str, api: str, list_field: str) -> list[dict[str, Any]]:
+        """The consented assets of a list API (은행-001, 카드-001, 통신-001), asked with the last
+        ``search_timestamp``; a list the holder reports unchanged is the one known (2.6)."""
+        since = {"search_timestamp": self.since} if self.since else {}
+        listing = await self._listing("GET", path, api, list_field, limit="500", **since)
+        self.result.list_timestamp = listing.search_timestamp
+        if self.since and not listing.items and listing.search_timestamp == self.since:
+            return list(self.known)
+        return [item for item in listing.items if str(item.get("is_consent")).lower() == "true"]
 
     async def one(self, method: str, path: str, api: str, **args: str) -> dict[str, Any]:
         async with self.limit:
@@ -170,9 +209,8 @@ class _Reader:
 
     # ---------------------------------------------------------------- bank
     async def bank(self) -> None:
-        accounts = await self.pages("GET", "/v1/bank/accounts", "은행-001", "account_list", limit="500")
-        consented = [a for a in accounts if str(a.get("is_consent")).lower() == "true"]
-        self.result.assets = await self._each(self._account(a) for a in consented)
+        accounts = await self.listed("/v1/bank/accounts", "은행-001", "account_list")
+        self.result.assets = await self._each(self._account(a) for a in accounts)
 
     async def _account(self, item: dict[str, Any]) -> Fetched:
         number = str(item["account_num"])
@@ -250,9 +288,8 @@ class _Reader:
 
     # ---------------------------------------------------------------- card
     async def card(self) -> None:
-        cards = await self.pages("GET", "/v1/card/cards", "카드-001", "card_list", limit="500")
-        consented = [c for c in cards if str(c.get("is_consent")).lower() == "true"]
-        fetched = await self._each(self._card(c) for c in consented)
+        cards = await self.listed("/v1/card/cards", "카드-001", "card_list")
+        fetched = await self._each(self._card(c) for c in cards)
         w = self.window
         if "card.bill" not in self.scopes:  # only what the consent covers is asked for
             self.result.assets = fetched
@@ -325,9 +362,8 @@ class _Reader:
 
     # ---------------------------------------------------------------- telecom
     async def telecom(self) -> None:
-        contracts = await self.pages("GET", "/v1/telecom/telecoms", "통신-001", "telecom_list", limit="500")
-        consented = [c for c in contracts if str(c.get("is_consent")).lower() == "true"]
-        self.result.assets = await self._each(self._contract(c) for c in consented)
+        contracts = await self.listed("/v1/telecom/telecoms", "통신-001", "telecom_list")
+        self.result.assets = await self._each(self._contract(c) for c in contracts)
 
     async def _contract(self, item: dict[str, Any]) -> Fetched:
         mgmt_id = str(item["mgmt_id"])
@@ -384,18 +420,21 @@ class _Reader:
             )
             for p in paid.get("trans_list") or []
         ]
-        records += [
-            _record(
-                "micro_payment",
-                str(m.get("trans_date", "")),
-                -_int(m.get("trans_amt")),
-                str(m.get("merchant_name", "소액결제")),
-                "소액결제",
-                _key("micro", m.get("trans_date"), m.get("trans_amt"), m.get("merchant_name"), n),
-                m,
+        same: Counter[tuple[str, str, str]] = Counter()  # identical payments of one day are told apart
+        for m in micro:  # by their order within that day, which does not move as windows do
+            day = (str(m.get("trans_date", "")), str(m.get("trans_amt")), str(m.get("merchant_name")))
+            same[day] += 1
+            records.append(
+                _record(
+                    "micro_payment",
+                    day[0],
+                    -_int(m.get("trans_amt")),
+                    str(m.get("merchant_name", "소액결제")),
+                    "소액결제",
+                    _key("micro", *day, same[day]),
+                    m,
+                )
             )
-            for n, m in enumerate(micro)
-        ]
         number = str(item.get("telecom_num", ""))
         return Fetched(
             "telecom",
@@ -416,6 +455,10 @@ def _without(item: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in keys}
 
 
+_KEY_FIELDS = {"deposit": "account_num", "loan": "account_num", "card": "card_id", "telecom": "mgmt_id"}
+WRITE_BATCH = 64  # links written per unit of work at most
+
+
 @dataclass
 class CollectReport:
     results: list[HolderResult]
@@ -423,6 +466,19 @@ class CollectReport:
     @property
     def needs_relink(self) -> list[str]:
         return [r.org_name for r in self.results if r.error is not None and r.error.needs_relink]
+
+
+@dataclass
+class Job:
+    """One link to collect, on demand or as a job of a run (``job_id``)."""
+
+    consent_id: str
+    api_type: str
+    link: MydataLink | None  # None: withdrawn since the job was made
+    known: Sequence[MydataAsset] = ()  # collected under this consent before
+    job_id: int | None = None
+    settle: Callable[[], Awaitable[None]] | None = None  # once its write is committed (broker ack)
+    result: HolderResult | None = None
 
 
 async def collect(
@@ -433,66 +489,181 @@ async def collect(
     api_type: str = "user-consent",
     only: Collection[str] | None = None,
 ) -> CollectReport:
-    """Collect every linked holder of ``subject`` (or the org codes in ``only``); see the module
-    docstring. A scheduled collection reads the last month (the standard's per-call windows for
-    scheduled calls: ≤ 31 days, ≤ 3 months); the others the last ``collect_months``."""
+    """Collect every linked holder of ``subject`` (or the org codes in ``only``) now, in parallel,
+    and write it all in one unit of work (a customer waiting for a refresh); see the module
+    docstring."""
     if api_type not in API_TYPES:
         raise ValueError(f"x-api-type must be one of {API_TYPES}")
     async with database.read_sessions() as session:
-        links = [
-            link
-            for link in await MydataRepository(session).links_of(subject)
-            if only is None or link.org_code in only
-        ]
-    months = 1 if api_type == "scheduled" else mydata.settings.mydata.collect_months
-    window = Window.months_back(months, today_kst())
-    results = await asyncio.gather(*(_fetch(mydata, link, api_type, window) for link in links))
-    for link, result in zip(links, results, strict=True):
-        await _store(database, mydata, link, result, api_type)
-    return CollectReport(list(results))
+        repo = MydataRepository(session)
+        links = [link for link in await repo.links_of(subject) if only is None or link.org_code in only]
+        known = await repo.assets_of_links([link.consent_id for link in links])
+    jobs = [Job(link.consent_id, api_type, link, known.get(link.consent_id, [])) for link in links]
+    await asyncio.gather(*(_fetch(mydata, job) for job in jobs))
+    await _store(database, mydata, jobs)
+    return CollectReport([job.result for job in jobs if job.result is not None])
 
 
-async def collect_many(
-    database: Database,
-    mydata: Mydata,
-    subjects: Iterable[str],
-    *,
-    api_type: str = "scheduled",
-    concurrency: int = 32,
-    done: Callable[[str, CollectReport], None] | None = None,
-) -> None:
-    """Collect many customers, ``concurrency`` at a time (memory stays flat however many there are:
-    subjects are pulled from the iterable as workers free up); ``done`` hears each report."""
-    queue = iter(subjects)
-
-    async def worker() -> None:
-        for subject in queue:
-            report = await collect(database, mydata, subject, api_type=api_type)
-            if done is not None:
-                done(subject, report)
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+async def start_run(database: Database, links: Sequence[MydataLink], *, api_type: str, origin: str) -> int:
+    """A run of one job per link (see the module docstring); its id."""
+    if api_type not in API_TYPES:
+        raise ValueError(f"x-api-type must be one of {API_TYPES}")
+    async with database.unit_of_work() as session:
+        return await MydataRepository(session).start_run(api_type, origin, links, utcnow())
 
 
-async def collect_many_links(
-    database: Database, mydata: Mydata, links: Sequence[MydataLink], *, api_type: str, concurrency: int = 16
-) -> None:
-    """Collect exactly these links (grouped per customer), ``concurrency`` customers at a time."""
-    by_subject: dict[str, set[str]] = {}
-    for link in links:
-        by_subject.setdefault(link.subject, set()).add(link.org_code)
-    queue = iter(by_subject.items())
+async def open_or_start_run(
+    database: Database, *, api_type: str, subject: str | None = None, fresh: bool = False
+) -> tuple[int | None, bool]:
+    """``samgak collect``'s run: the newest one it left unfinished for this call type, resumed
+    (unless ``fresh`` or for one ``subject``), else a new one over every link (or the subject's);
+    ``(run id, resumed)``, the id None when no one is linked."""
+    async with database.read_sessions() as session:
+        repo = MydataRepository(session)
+        left_open = [] if fresh or subject else await repo.open_runs("cli", api_type)
+        links = [] if left_open else await repo.links_to_collect(subject)
+    if left_open:
+        return left_open[-1].id, True
+    if not links:
+        return None, False
+    return await start_run(database, links, api_type=api_type, origin="cli"), False
 
-    async def worker() -> None:
-        for subject, orgs in queue:
-            await collect(database, mydata, subject, api_type=api_type, only=orgs)
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+@dataclass(frozen=True)
+class RunProgress:
+    """A run's jobs per member: all, settled (done or failed), failed; assets held."""
+
+    total: dict[str, int]
+    settled: dict[str, int]
+    failed: dict[str, int]
+    assets: dict[str, int]
+
+    @property
+    def finished(self) -> bool:
+        return self.settled == self.total
 
 
-async def _fetch(mydata: Mydata, link: MydataLink, api_type: str, window: Window) -> HolderResult:
+async def run_progress(database: Database, run_id: int) -> RunProgress:
+    async with database.read_sessions() as session:
+        repo = MydataRepository(session)
+        counts = await repo.job_counts(run_id)
+        assets = await repo.assets_by_member(run_id)
+    total: dict[str, int] = {}
+    settled: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    for (org, state), n in counts.items():
+        total[org] = total.get(org, 0) + n
+        settled[org] = settled.get(org, 0) + (n if state in ("done", "failed") else 0)
+        failed[org] = failed.get(org, 0) + (n if state == "failed" else 0)
+    return RunProgress(total, settled, failed, assets)
+
+
+async def close_run(database: Database, run_id: int) -> bool:
+    """Mark the run finished if none of its jobs is left; whether it is finished."""
+    async with database.unit_of_work() as session:
+        return await MydataRepository(session).finish_run(run_id, utcnow())
+
+
+async def unfinished_jobs(database: Database, run_id: int) -> list[int]:
+    async with database.read_sessions() as session:
+        return await MydataRepository(session).unfinished_jobs(run_id)
+
+
+async def claimed_jobs(database: Database, taken: Sequence[tuple[int, str]], api_type: str) -> list[Job]:
+    """The claimed ``(job id, consent id)`` pairs as jobs, with their links and known assets."""
+    consent_ids = [consent_id for _, consent_id in taken]
+    async with database.read_sessions() as session:
+        repo = MydataRepository(session)
+        links = await repo.links(consent_ids)
+        known = await repo.assets_of_links(consent_ids)
+    return [
+        Job(consent_id, api_type, links.get(consent_id), known.get(consent_id, []), job_id)
+        for job_id, consent_id in taken
+    ]
+
+
+async def work_run(database: Database, mydata: Mydata, run_id: int, *, concurrency: int = 16) -> bool:
+    """Work the run's jobs in this process until none is left to claim (pending, or leased by a
+    collector that died); whether the run is finished now (not yet while another collector still
+    holds some of its jobs)."""
+    async with database.read_sessions() as session:
+        run = await MydataRepository(session).run(run_id)
+    if run is None:
+        raise ValueError(f"no collection run {run_id}")
+    lease = timedelta(seconds=mydata.settings.mydata.job_lease_seconds)
+
+    async def claims() -> AsyncIterator[Job]:
+        while True:
+            now = utcnow()
+            async with database.unit_of_work() as session:
+                taken = await MydataRepository(session).claim_jobs(run_id, concurrency, now, now + lease)
+            if not taken:
+                return
+            for job in await claimed_jobs(database, taken, run.api_type):
+                yield job
+
+    await pipeline(database, mydata, claims(), concurrency=concurrency)
+    return await close_run(database, run_id)
+
+
+async def pipeline(database: Database, mydata: Mydata, jobs: AsyncIterator[Job], *, concurrency: int) -> None:
+    """Collect ``jobs``, ``concurrency`` links at a time, while one writer stores what came back,
+    up to ``WRITE_BATCH`` links per unit of work. Memory stays flat: jobs are pulled as
+    collectors free up. Any failure stops the whole pipeline (its unwritten jobs stay leased)."""
+    todo: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=concurrency)
+    fetched: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=2 * concurrency)
+
+    async def feed() -> None:
+        async for job in jobs:
+            await todo.put(job)
+        for _ in range(concurrency):
+            await todo.put(None)
+
+    async def fetch() -> None:
+        while (job := await todo.get()) is not None:
+            await _fetch(mydata, job)
+            await fetched.put(job)
+
+    async def write() -> None:
+        while True:
+            batch = [await fetched.get()]
+            while len(batch) < WRITE_BATCH and not fetched.empty():
+                batch.append(fetched.get_nowait())
+            ready = [job for job in batch if job is not None]
+            if ready:
+                await _store(database, mydata, ready)
+                for job in ready:
+                    if job.settle is not None:
+                        await job.settle()
+            if len(ready) < len(batch):
+                return
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(write())
+        async with asyncio.TaskGroup() as collectors:
+            collectors.create_task(feed())
+            for _ in range(concurrency):
+                collectors.create_task(fetch())
+        await fetched.put(None)
+
+
+def _known_items(mydata: Mydata, assets: Sequence[MydataAsset]) -> list[dict[str, Any]]:
+    """The list items of assets collected before, their holder numbers unsealed (what an
+    unchanged list API would have answered)."""
+    return [
+        json.loads(asset.detail)
+        | {_KEY_FIELDS[asset.kind]: mydata.sealer.open(asset.key_sealed), "is_consent": "true"}
+        for asset in assets
+        if asset.kind in _KEY_FIELDS
+    ]
+
+
+async def _fetch(mydata: Mydata, job: Job) -> None:
+    link = job.link
+    if link is None:
+        return
     holder = mydata.holders[link.org_code]
-    result = HolderResult(link.org_code, holder.member.org_name)
+    result = job.result = HolderResult(link.org_code, holder.member.org_name)
     access = mydata.sealer.open(link.access_sealed)
     expires = coerce_datetime(link.expires_at)
     if link.refresh_sealed and expires is not None and expires - utcnow() < REFRESH_AHEAD:
@@ -500,84 +671,98 @@ async def _fetch(mydata: Mydata, link: MydataLink, api_type: str, window: Window
             result.tokens = await holder.client.refresh(mydata.sealer.open(link.refresh_sealed))
         except HolderError as refused:
             result.error = refused
-            return result
+            return
         access = result.tokens.access_token
+    first = job.api_type == "user-consent"
     reader = _Reader(
         holder.client,
         access,
-        api_type,
-        window,
+        job.api_type,
+        Window.for_call(
+            job.api_type,
+            mydata.settings.mydata.collect_months,
+            coerce_datetime(link.collected_at),
+            today_kst(),
+        ),
         result,
         asyncio.Semaphore(mydata.settings.mydata.holder_concurrency),
         frozenset(link.scope.split()),
+        since=None if first else link.list_timestamp,
+        known=() if first else _known_items(mydata, job.known),
     )
     try:
         await getattr(reader, holder.member.industry)()
     except HolderError as refused:
         result.error, result.assets = refused, []
-    return result
 
 
-async def _store(
-    database: Database, mydata: Mydata, link: MydataLink, result: HolderResult, api_type: str
-) -> None:
+async def _store(database: Database, mydata: Mydata, jobs: Sequence[Job]) -> None:
+    """Write what ``jobs`` collected in one unit of work, each job marked finished in it."""
     now = utcnow()
-    assets = [
-        {
-            "subject": link.subject,
-            "org_code": link.org_code,
-            "kind": fetched.kind,
-            "key_digest": keyed_digest(mydata.digest_key, f"{fetched.kind}:{fetched.key}"),
-            "key_sealed": mydata.sealer.seal(fetched.key),
-            "name": fetched.name,
-            "masked": fetched.masked,
-            "status": fetched.status,
-            "balance": fetched.balance,
-            "detail": json.dumps(fetched.detail, ensure_ascii=False),
-            "consent_id": link.consent_id,
-            "first_seen": now,
-            "updated_at": now,
-        }
-        for fetched in result.assets
-    ]
+    assets: dict[tuple[str, str, str], dict[str, Any]] = {}
+    records: list[tuple[tuple[str, str, str], list[dict[str, Any]]]] = []
+    calls: list[dict[str, Any]] = []
+    for job in jobs:
+        if job.link is None or job.result is None:
+            continue
+        link = job.link
+        for fetched in job.result.assets:
+            digest = keyed_digest(mydata.digest_key, f"{fetched.kind}:{fetched.key}")
+            assets[(link.subject, link.org_code, digest)] = {
+                "subject": link.subject,
+                "org_code": link.org_code,
+                "kind": fetched.kind,
+                "key_digest": digest,
+                "key_sealed": mydata.sealer.seal(fetched.key),
+                "name": fetched.name,
+                "masked": fetched.masked,
+                "status": fetched.status,
+                "balance": fetched.balance,
+                "detail": json.dumps(fetched.detail, ensure_ascii=False),
+                "consent_id": link.consent_id,
+                "first_seen": now,
+                "updated_at": now,
+            }
+            records.append(((link.subject, link.org_code, digest), fetched.records))
+        calls += [
+            {
+                "subject": link.subject,
+                "org_code": link.org_code,
+                "api": api,
+                "api_type": job.api_type,
+                "asset_id": None,
+                "purpose": "통합 자산관리",
+                "rsp_code": code,
+                "at": now,
+            }
+            for api, code in job.result.calls
+        ]
     async with database.unit_of_work() as session:
         repo = MydataRepository(session)
-        ids = await repo.upsert_assets(assets)  # an asset found again keeps its id
+        ids = await repo.upsert_assets(list(assets.values()))  # an asset found again keeps its id
         await repo.add_records(
-            [
-                record | {"asset_id": ids[str(row["key_digest"])]}
-                for row, fetched in zip(assets, result.assets, strict=True)
-                for record in fetched.records
-            ]
+            [record | {"asset_id": ids[key]} for key, rows in records for record in rows]
         )  # rows already stored are skipped
-        await repo.log_calls(
-            [
-                {
-                    "subject": link.subject,
-                    "org_code": link.org_code,
-                    "api": api,
-                    "api_type": api_type,
-                    "asset_id": None,
-                    "purpose": "통합 자산관리",
-                    "rsp_code": code,
-                    "at": now,
-                }
-                for api, code in result.calls
-            ]
-        )
-        if result.tokens is not None:
-            await repo.store_tokens(
-                link.consent_id,
-                access_sealed=mydata.sealer.seal(result.tokens.access_token),
-                refresh_sealed=mydata.sealer.seal(result.tokens.refresh_token)
-                if result.tokens.refresh_token
-                else None,
-                expires_at=now + timedelta(seconds=result.tokens.expires_in),
-            )
-        if result.error is None:
-            await repo.touch_link(link.consent_id, now)
-
-
-async def links_by_member(session: AsyncSession, subject: str | None = None) -> dict[str, list[str]]:
-    """Who is linked where: org code → subjects (for progress and scheduling)."""
-    return await MydataRepository(session).links_by_member(subject)
+        await repo.log_calls(calls)
+        for job in jobs:
+            result = job.result
+            if job.link is not None and result is not None:
+                if result.tokens is not None:
+                    await repo.store_tokens(
+                        job.consent_id,
+                        access_sealed=mydata.sealer.seal(result.tokens.access_token),
+                        refresh_sealed=mydata.sealer.seal(result.tokens.refresh_token)
+                        if result.tokens.refresh_token
+                        else None,
+                        expires_at=now + timedelta(seconds=result.tokens.expires_in),
+                    )
+                if result.error is None:
+                    await repo.touch_link(job.consent_id, now, result.list_timestamp)
+            if job.job_id is not None:
+                if result is None:
+                    await repo.finish_job(job.job_id, "done", "withdrawn", now)
+                elif result.error is not None:
+                    outcome = f"{result.error.rsp_code} {result.error.message}"[:200]
+                    await repo.finish_job(job.job_id, "failed", outcome, now)
+                else:
+                    await repo.finish_job(job.job_id, "done", None, now)

@@ -47,6 +47,14 @@ class Tokens:
     scope: str
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A whole paged list and the ``search_timestamp`` its first page answered."""
+
+    items: list[dict[str, Any]]
+    search_timestamp: str | None
+
+
 class HolderClient:
     """One holder's API at ``http``'s base URL, called as the operator ``operator_org``."""
 
@@ -184,19 +192,26 @@ class HolderClient:
         api_type: str,
         args: dict[str, str],
         list_field: str,
-    ) -> list[dict[str, Any]]:
-        """Every item of a paged list (2.5): follow ``next_page`` until it is absent or repeats."""
+    ) -> Listing:
+        """Every item of a paged list (2.5): follow ``next_page`` until it is absent or repeats.
+        A ``search_timestamp`` in ``args`` goes with the first page only, and the first page's
+        answer is kept (2.6)."""
         items: list[dict[str, Any]] = []
         cursor: str | None = None
+        stamp: str | None = None
         for _ in range(MAX_PAGES):
-            page_args = args | ({"next_page": cursor} if cursor else {})
-            body = await self.call(method, path, token, api_type=api_type, args=page_args)
+            if cursor is None:
+                body = await self.call(method, path, token, api_type=api_type, args=args)
+                stamp = str(body["search_timestamp"]) if body.get("search_timestamp") else None
+            else:
+                later = {k: v for k, v in args.items() if k != "search_timestamp"} | {"next_page": cursor}
+                body = await self.call(method, path, token, api_type=api_type, args=later)
             items.extend(body.get(list_field) or [])
             following = body.get("next_page")
             if not following or following == cursor:
                 break
             cursor = str(following)
-        return items
+        return Listing(items, stamp)
 
 
 def _tokens(response: Answer, kept_refresh: str | None) -> Tokens:

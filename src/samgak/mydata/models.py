@@ -9,6 +9,9 @@ keyed digest of the holder's identifier, which is kept sealed).
 ``mydata_record`` — collected rows (transactions, approvals, bills, payments), de-duplicated by
 ``(asset_id, dedup_key)``.
 ``mydata_access_log`` — every call we made to a holder for a customer: who, what, when, why.
+``mydata_run`` / ``mydata_job`` — a collection run and its jobs, one per link: a job is claimed
+with a lease and marked done in the same unit of work that stores what it collected, so a
+collector killed at any point is resumed without duplicates or gaps.
 ``mydata_operator`` — the operator's service credentials at the holders (the secret sealed), so
 every process of the MyData service (web, collector, workers) calls as the same client.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from samgak.kit.db import new_metadata
@@ -61,6 +64,7 @@ class MydataLink(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    list_timestamp: Mapped[str | None] = mapped_column(String(14))  # the list API's search_timestamp (2.6)
 
 
 class MydataAsset(Base):
@@ -109,6 +113,30 @@ class MydataAccessLog(Base):
     purpose: Mapped[str] = mapped_column(String(100))
     rsp_code: Mapped[str] = mapped_column(String(5))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MydataRun(Base):
+    __tablename__ = "mydata_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    api_type: Mapped[str] = mapped_column(String(20))  # x-api-type of every call of the run
+    origin: Mapped[str] = mapped_column(String(20))  # cli | schedule
+    total: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MydataJob(Base):
+    __tablename__ = "mydata_job"
+    __table_args__ = (Index("ix_mydata_job_run_state", "run_id", "state"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("mydata_run.id", ondelete="CASCADE"))
+    consent_id: Mapped[str] = mapped_column(String(74))  # the link collected
+    org_code: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(10))  # pending | running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(200))  # rsp_code and message of a failure
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class MydataOperator(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,22 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.kit.rawsql import RawQuery
 from samgak.mydata.models import (
+    Base,
     MydataAccessLog,
     MydataAsset,
     MydataConsentEvent,
+    MydataJob,
     MydataLink,
     MydataRecord,
+    MydataRun,
     MydataSigning,
 )
+
+UNFINISHED = ("pending", "running")
 
 
 class MydataRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(
-        self, row: MydataConsentEvent | MydataSigning | MydataLink | MydataAsset | MydataAccessLog
-    ) -> None:
+    async def add(self, row: Base) -> None:
         self.session.add(row)
         await self.session.flush()
 
@@ -59,18 +62,130 @@ class MydataRepository:
         stmt = select(MydataLink).where(MydataLink.cycle.is_not(None)).order_by(MydataLink.subject)
         return (await self.session.scalars(stmt)).all()
 
-    async def links_by_member(self, subject: str | None) -> dict[str, list[str]]:
-        """Org code → subjects linked there (everyone, or one person)."""
-        stmt = select(MydataLink.org_code, MydataLink.subject).order_by(MydataLink.org_code)
-        if subject is not None:
-            stmt = stmt.where(MydataLink.subject == subject)
-        found: dict[str, list[str]] = {}
-        for org_code, who in (await self.session.execute(stmt)).all():
-            found.setdefault(org_code, []).append(who)
-        return found
-
     async def link(self, consent_id: str) -> MydataLink | None:
         return await self.session.get(MydataLink, consent_id)
+
+    async def links(self, consent_ids: Collection[str]) -> dict[str, MydataLink]:
+        stmt = select(MydataLink).where(MydataLink.consent_id.in_(consent_ids))
+        return {link.consent_id: link for link in (await self.session.scalars(stmt)).all()}
+
+    async def assets_of_links(self, consent_ids: Collection[str]) -> dict[str, list[MydataAsset]]:
+        """Consent id → the assets collected under it (what an unchanged list still holds)."""
+        stmt = select(MydataAsset).where(MydataAsset.consent_id.in_(consent_ids)).order_by(MydataAsset.id)
+        found: dict[str, list[MydataAsset]] = {}
+        for asset in (await self.session.scalars(stmt)).all():
+            found.setdefault(str(asset.consent_id), []).append(asset)
+        return found
+
+    # ------------------------------------------------------------ collection runs and jobs
+
+    async def start_run(self, api_type: str, origin: str, links: Sequence[MydataLink], at: datetime) -> int:
+        """A run with one pending job per link; its id."""
+        run = MydataRun(api_type=api_type, origin=origin, total=len(links), created_at=at, finished_at=None)
+        await self.add(run)
+        if links:
+            await self.session.execute(
+                insert(MydataJob),
+                [
+                    {
+                        "run_id": run.id,
+                        "consent_id": link.consent_id,
+                        "org_code": link.org_code,
+                        "state": "pending",
+                        "attempts": 0,
+                    }
+                    for link in links
+                ],
+            )
+        return run.id
+
+    async def run(self, run_id: int) -> MydataRun | None:
+        return await self.session.get(MydataRun, run_id)
+
+    async def open_runs(self, origin: str, api_type: str | None = None) -> Sequence[MydataRun]:
+        """Runs of ``origin`` not finished yet (a collector was stopped or killed), oldest first."""
+        stmt = select(MydataRun).where(MydataRun.origin == origin, MydataRun.finished_at.is_(None))
+        if api_type is not None:
+            stmt = stmt.where(MydataRun.api_type == api_type)
+        return (await self.session.scalars(stmt.order_by(MydataRun.id))).all()
+
+    async def claim_jobs(
+        self, run_id: int, limit: int, now: datetime, lease_until: datetime, job_id: int | None = None
+    ) -> list[tuple[int, str]]:
+        """Lease up to ``limit`` jobs of the run that are pending or whose lease ran out (their
+        collector died): ``(job id, consent id)``. PostgreSQL skips rows another collector is
+        claiming at the same moment; SQLite has one writer."""
+        claimable = select(MydataJob.id).where(
+            MydataJob.run_id == run_id,
+            (MydataJob.state == "pending") | ((MydataJob.state == "running") & (MydataJob.lease_until < now)),
+        )
+        if job_id is not None:
+            claimable = claimable.where(MydataJob.id == job_id)
+        claimable = claimable.order_by(MydataJob.id).limit(limit).with_for_update(skip_locked=True)
+        claimed = await self.session.execute(
+            update(MydataJob)
+            .where(MydataJob.id.in_(claimable))
+            .values(state="running", lease_until=lease_until, attempts=MydataJob.attempts + 1)
+            .returning(MydataJob.id, MydataJob.consent_id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted((int(i), str(c)) for i, c in claimed.all())
+
+    async def job_finished(self, job_id: int) -> bool:
+        """Whether the job is done or failed (or gone with its run)."""
+        state = await self.session.scalar(select(MydataJob.state).where(MydataJob.id == job_id))
+        return state is None or state not in UNFINISHED
+
+    async def unfinished_jobs(self, run_id: int) -> list[int]:
+        stmt = select(MydataJob.id).where(MydataJob.run_id == run_id, MydataJob.state.in_(UNFINISHED))
+        return list((await self.session.scalars(stmt.order_by(MydataJob.id))).all())
+
+    async def links_to_collect(self, subject: str | None) -> Sequence[MydataLink]:
+        """Every link (or one person's), in the order a run takes them: by person, then holder."""
+        stmt = select(MydataLink).order_by(MydataLink.subject, MydataLink.org_code)
+        if subject is not None:
+            stmt = stmt.where(MydataLink.subject == subject)
+        return (await self.session.scalars(stmt)).all()
+
+    async def assets_by_member(self, run_id: int) -> dict[str, int]:
+        """Org code → assets held under the links of the run."""
+        stmt = (
+            select(MydataAsset.org_code, func.count())
+            .where(MydataAsset.consent_id.in_(select(MydataJob.consent_id).where(MydataJob.run_id == run_id)))
+            .group_by(MydataAsset.org_code)
+        )
+        return {org: int(n) for org, n in (await self.session.execute(stmt)).all()}
+
+    async def finish_job(self, job_id: int, state: str, outcome: str | None, at: datetime) -> None:
+        await self.session.execute(
+            update(MydataJob)
+            .where(MydataJob.id == job_id)
+            .values(state=state, outcome=outcome, finished_at=at, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def job_counts(self, run_id: int) -> dict[tuple[str, str], int]:
+        """(org code, state) → jobs of the run."""
+        stmt = (
+            select(MydataJob.org_code, MydataJob.state, func.count())
+            .where(MydataJob.run_id == run_id)
+            .group_by(MydataJob.org_code, MydataJob.state)
+        )
+        return {(org, state): int(n) for org, state, n in (await self.session.execute(stmt)).all()}
+
+    async def finish_run(self, run_id: int, at: datetime) -> bool:
+        """Close the run when none of its jobs is left to do; whether it is closed now."""
+        left = (
+            select(MydataJob.id).where(MydataJob.run_id == run_id, MydataJob.state.in_(UNFINISHED)).exists()
+        )
+        await self.session.execute(
+            update(MydataRun)
+            .where(MydataRun.id == run_id, MydataRun.finished_at.is_(None), ~left)
+            .values(finished_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        run = await self.session.get(MydataRun, run_id, populate_existing=True)
+        return run is not None and run.finished_at is not None
 
     async def drop_link(self, consent_id: str) -> None:
         await self.session.execute(delete(MydataLink).where(MydataLink.consent_id == consent_id))
@@ -83,14 +198,14 @@ class MydataRepository:
         asset = await self.session.get(MydataAsset, asset_id)
         return asset if asset is not None and asset.subject == subject else None
 
-    async def upsert_assets(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+    async def upsert_assets(self, rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], int]:
         """Insert or refresh assets (found by subject, holder and key digest) in one statement;
-        key digest → asset id."""
+        (subject, org code, key digest) → asset id."""
         if not rows:
             return {}
         statement = _ASSET_UPSERT[self.session.get_bind().dialect.name]
         found = await self.session.execute(statement, rows)
-        return {digest: asset_id for asset_id, digest in found.all()}
+        return {(subject, org, digest): asset_id for asset_id, subject, org, digest in found.all()}
 
     async def add_records(self, rows: list[dict[str, Any]]) -> None:
         """Add records in one driver-level ``executemany`` inside the unit of work; a
@@ -158,10 +273,14 @@ class MydataRepository:
             .values(access_sealed=access_sealed, refresh_sealed=refresh_sealed, expires_at=expires_at)
         )
 
-    async def touch_link(self, consent_id: str, at: datetime) -> None:
-        link = await self.link(consent_id)
-        if link is not None:
-            link.collected_at = at
+    async def touch_link(self, consent_id: str, at: datetime, list_timestamp: str | None) -> None:
+        """A collection of the link succeeded at ``at``; the list API answered ``list_timestamp``."""
+        await self.session.execute(
+            update(MydataLink)
+            .where(MydataLink.consent_id == consent_id)
+            .values(collected_at=at, list_timestamp=list_timestamp)
+            .execution_options(synchronize_session=False)
+        )
 
 
 _RECORD_INSERT = RawQuery(
@@ -178,7 +297,7 @@ def _asset_upsert(dialect: Any) -> Any:
     return statement.on_conflict_do_update(
         index_elements=["subject", "org_code", "key_digest"],
         set_={name: statement.excluded[name] for name in kept},
-    ).returning(table.c.id, table.c.key_digest)
+    ).returning(table.c.id, table.c.subject, table.c.org_code, table.c.key_digest)
 
 
 _ASSET_UPSERT = {"postgresql": _asset_upsert(postgresql), "sqlite": _asset_upsert(sqlite)}

@@ -4,7 +4,8 @@ A link whose consent asked for scheduled transmission is collected with ``x-api-
 scheduled`` once per its cycle (``1/w`` weekly, ``2/m`` twice a month, ``1/m`` monthly), and only
 inside the holder's published non-peak windows (``np_time``, 지원-002). A link is never collected
 on schedule twice within its cycle, so our own calls never meet the holder's scheduled-call limit
-(42901). The sweep runs in the web process every ``mydata.schedule_seconds`` (0 turns it off).
+(42901). The sweep runs in the web process every ``mydata.schedule_seconds`` (0 turns it off); each
+sweep is a collection run, and a sweep first finishes the runs an earlier process left open.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 from samgak import directory
 from samgak.kit.db import Database
 from samgak.kit.timeutil import KST, coerce_datetime, utcnow
-from samgak.mydata.collect import collect_many_links
+from samgak.mydata.collect import start_run, work_run
 from samgak.mydata.models import MydataLink
 from samgak.mydata.repository import MydataRepository
 from samgak.mydata.runtime import Mydata
@@ -44,11 +45,17 @@ async def sweep(database: Database, mydata: Mydata, *, now: datetime | None = No
     """Collect every due link whose holder is in a non-peak window now; how many were collected."""
     now = now or utcnow()
     async with database.read_sessions() as session:
+        repo = MydataRepository(session)
+        left_open = [run.id for run in await repo.open_runs("schedule")]
+    for run_id in left_open:
+        await work_run(database, mydata, run_id)
+    async with database.read_sessions() as session:
         windows = {org.org_code: org.np_times for org in (await directory.list_orgs(session, "0")).orgs}
         links = await MydataRepository(session).scheduled_links()
     chosen = [link for link in links if due(link, now) and in_non_peak(windows.get(link.org_code, ()), now)]
     if chosen:
-        await collect_many_links(database, mydata, chosen, api_type="scheduled")
+        run_id = await start_run(database, chosen, api_type="scheduled", origin="schedule")
+        await work_run(database, mydata, run_id)
     return len(chosen)
 
 
