@@ -7,8 +7,9 @@ the holder (the benchmark's stand-in for N people signing — linking itself is 
 
 The holders run as one uvicorn worker (loopback). Measured, each in its own process:
 
-1. the collector (``collect_many``, 32 customers at a time): a full 12-month first collection
-   (``x-api-type: user-consent``) of every customer from every member they use — customers/s,
+1. the collector (a collection run worked in one process, ``work_run``, 64 links at a time): a
+   full 12-month first collection (``x-api-type: user-consent``) of every customer from every
+   member they use — customers/s,
    holder API calls/s and peak RSS. A first pass warms the holders (their synthetic history is
    written on first read) and is discarded; the operator's tables are then emptied, so the
    measured pass is a first collection too. Run for N/10 customers as well: memory must stay flat.
@@ -44,14 +45,18 @@ from benchmarks.holder import SEED, Backend, free_port
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "collect.json"
-CONCURRENCY = 32
+CONCURRENCY = 32  # wrk's connections
+LINKS_AT_ONCE = 64  # the collector's links in flight
 
 
 # --------------------------------------------------------------------------- setup
 
 
-async def mint_links(settings: Any, client_id: str, customers: int) -> int:
-    """Consents and tokens at every holder for every customer there; links in the vault."""
+async def mint_links(
+    settings: Any, client_id: str, customers: int, *, seed: int = SEED, prefix: str = "bench"
+) -> int:
+    """Consents and tokens at every holder for every customer there (alliance ``seed``); links
+    in the vault, for subjects ``{prefix}-{index}``."""
     from samgak.directory import OPERATOR_ORG_CODE
     from samgak.institution.app import build_institution
     from samgak.institution.auth.consent import ConsentTerms, issue_tokens, scope_for, store_consent
@@ -63,7 +68,7 @@ async def mint_links(settings: Any, client_id: str, customers: int) -> int:
     from samgak.mydata import build_mydata
     from samgak.mydata.models import MydataLink
 
-    alliance = SyntheticAlliance(SEED, today_kst(), 5)
+    alliance = SyntheticAlliance(seed, today_kst(), 5)
     people = [alliance.person(i) for i in range(customers)]
     service = RegisteredService(client_id, "", OPERATOR_ORG_CODE, "bench", (), frozenset())
     vault = build_mydata(settings, ca_url="http://127.0.0.1:9")
@@ -109,8 +114,8 @@ async def mint_links(settings: Any, client_id: str, customers: int) -> int:
                 now = utcnow()
                 rows.append(
                     MydataLink(
-                        consent_id=f"BENCH_{member.org_code}_{index}",
-                        subject=f"bench-{index}",
+                        consent_id=f"{prefix.upper()}_{member.org_code}_{index}",
+                        subject=f"{prefix}-{index}",
                         org_code=member.org_code,
                         scope=scope,
                         access_sealed=vault.sealer.seal(body["access_token"]),
@@ -138,7 +143,7 @@ def empty_collected(platform_url: str) -> None:
 
     engine = create_engine(sync_url(platform_url))
     with engine.begin() as connection:
-        for table in ("mydata_record", "mydata_asset", "mydata_access_log"):
+        for table in ("mydata_record", "mydata_asset", "mydata_access_log", "mydata_job", "mydata_run"):
             connection.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
 
@@ -148,10 +153,14 @@ def empty_collected(platform_url: str) -> None:
 
 def run_collector(customers: int, calls_file: str | None) -> None:
     """Child process: collect ``customers`` (bench-0 …) and print one JSON line."""
+    from sqlalchemy import select
+
     from samgak.app import ca_url
     from samgak.config import Settings
     from samgak.kit.db import Database
-    from samgak.mydata import build_mydata, collect_many
+    from samgak.mydata import build_mydata, start_run, work_run
+    from samgak.mydata.models import MydataJob
+    from samgak.mydata.repository import MydataRepository
 
     settings = Settings()
     recorded: list[str] = []
@@ -183,17 +192,24 @@ def run_collector(customers: int, calls_file: str | None) -> None:
             prefix = urlparse(settings.institution_base_url(holder.member)).path
             holder.client.http = Recording(holder.client.http, prefix)
         database = Database(settings.database_url)
-        failed: list[str] = []
+        wanted = {f"bench-{i}" for i in range(customers)}
+        async with database.read_sessions() as session:
+            links = [
+                link
+                for link in await MydataRepository(session).links_to_collect(None)
+                if link.subject in wanted
+            ]
+        run_id = await start_run(database, links, api_type="user-consent", origin="bench")
         started = time.perf_counter()
-        await collect_many(
-            database,
-            mydata,
-            (f"bench-{i}" for i in range(customers)),
-            api_type="user-consent",
-            concurrency=CONCURRENCY,
-            done=lambda subject, report: failed.extend(r.message for r in report.results if r.error),
-        )
+        await work_run(database, mydata, run_id, concurrency=LINKS_AT_ONCE)
         elapsed = time.perf_counter() - started
+        async with database.read_sessions() as session:
+            failed = [
+                job.outcome or ""
+                for job in await session.scalars(
+                    select(MydataJob).where(MydataJob.run_id == run_id, MydataJob.state == "failed")
+                )
+            ]
         await database.dispose()
         await mydata.close()
         return {
@@ -370,7 +386,8 @@ def main() -> None:
         "collector_tenth": small,
         "holders_maximum": {k: v for k, v in maximum.items() if k != "wrk"},
         "records_collected": records,
-        "concurrency": CONCURRENCY,
+        "links_at_once": LINKS_AT_ONCE,
+        "wrk_connections": CONCURRENCY,
         "machine": {
             "cpu_count": os.cpu_count(),
             "processor": platform.processor() or platform.machine(),
