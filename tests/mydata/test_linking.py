@@ -60,7 +60,13 @@ async def linked(app: Any, alliance: Any) -> Any:
     )
     assert signed.status_code == 200, signed.text
     done = await browser.get(parse_qs(sign_url.query)["next"][0])
-    yield {"browser": browser, "person": person, "done": done, "alliance": alliance}
+    yield {
+        "browser": browser,
+        "person": person,
+        "done": done,
+        "alliance": alliance,
+        "authenticator": authenticator,
+    }
     await browser.aclose()
 
 
@@ -132,6 +138,129 @@ async def test_scheduled_sweep_collects_due_links_inside_non_peak_windows_only(l
     assert await sweep(database, service, now=night) == 0  # within the weekly cycle
     log = (await linked["browser"].get("/mydata/consents")).text
     assert "scheduled" in log
+
+
+async def sign(browser: httpx.AsyncClient, authenticator: SoftAuthenticator, location: str) -> httpx.Response:
+    """Sign the transmission requests at ``location`` (the signature page) with one passkey
+    assertion; the page the customer lands on afterwards."""
+    sign_url = urlparse(location)
+    cert_tx_id = sign_url.path.rsplit("/", 1)[1]
+    started = (await browser.post(f"/id/sign/{cert_tx_id}/options")).json()
+    signed = await browser.post(
+        f"/id/sign/{cert_tx_id}",
+        json={"challenge_id": started["challenge_id"], "credential": authenticator.get(started["options"])},
+    )
+    assert signed.status_code == 200, signed.text
+    return await browser.get(parse_qs(sign_url.query)["next"][0])
+
+
+async def test_a_refresh_sends_search_timestamp_and_an_unchanged_list_keeps_every_asset(
+    linked: Any, app: Any
+) -> None:
+    """2.6: the list API is asked with the search_timestamp it last answered; the holder answers
+    an unchanged list with no items, and the known accounts are read again."""
+    browser, holder = linked["browser"], app.state.mydata.holders["WRBK000020"]
+    before = [a for a in (await portfolio(browser))["assets"] if a["org_code"] == "WRBK000020"]
+    seen: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    sender = holder.client.http
+
+    class Recording:
+        async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            answer = await sender.request(method, path, **kwargs)
+            seen.append((path, dict(kwargs.get("params") or kwargs.get("json") or {}), answer.json()))
+            return answer
+
+        async def aclose(self) -> None:
+            await sender.aclose()
+
+    holder.client.http = Recording()
+    try:
+        assert (await browser.post("/mydata/refresh")).headers["location"] == "/mydata"
+    finally:
+        holder.client.http = sender
+    listed = [(params, body) for path, params, body in seen if path.endswith("/v1/bank/accounts")]
+    assert len(listed) == 1
+    params, body = listed[0]
+    assert len(params.get("search_timestamp", "")) == 14  # the last answer, sent back
+    assert body["account_list"] == [] and body["search_timestamp"] == params["search_timestamp"]
+    assert any(path.endswith("/deposit/detail") for path, _, _ in seen)  # known accounts read again
+    after = [a for a in (await portfolio(browser))["assets"] if a["org_code"] == "WRBK000020"]
+    assert [(a["id"], a["balance"]) for a in after] == [(a["id"], a["balance"]) for a in before]
+
+
+async def _set_end_date(app: Any, consent_id: str, end: Any) -> None:
+    import json
+
+    from sqlalchemy import text
+
+    async with app.state.platform_db.unit_of_work() as session:
+        document = (
+            await session.execute(
+                text(
+                    "SELECT document FROM mydata_consent_event WHERE consent_id = :c AND kind = 'requested'"
+                ),
+                {"c": consent_id},
+            )
+        ).scalar_one()
+        changed = json.loads(document) | {"end_date": f"{end:%Y%m%d}"}
+        await session.execute(
+            text(
+                "UPDATE mydata_consent_event SET document = :d WHERE consent_id = :c AND kind = 'requested'"
+            ),
+            {"d": json.dumps(changed, ensure_ascii=False), "c": consent_id},
+        )
+
+
+async def test_a_consent_near_its_end_is_renewed_with_one_signature_and_assets_keep_their_ids(
+    linked: Any, app: Any
+) -> None:
+    from datetime import timedelta
+
+    from samgak.kit.timeutil import today_kst
+
+    browser = linked["browser"]
+    page = (await browser.get("/mydata/consents")).text
+    old = re.search(r'action="/mydata/consents/(MD_SAMGAKMD01_WRBK000020_[^"/]+)/withdraw"', page)
+    assert old is not None, page
+    assert 'id="reminders"' not in page  # a year left: nothing to remind
+    before = [a["id"] for a in (await portfolio(browser))["assets"] if a["org_code"] == "WRBK000020"]
+
+    await _set_end_date(app, old[1], today_kst() - timedelta(days=1))
+    page = (await browser.get("/mydata/consents")).text
+    assert "만료됨" in page and "우리은행 전송요구가 만료되었습니다" in page
+
+    await _set_end_date(app, old[1], today_kst() + timedelta(days=10))
+    dashboard = (await browser.get("/mydata")).text
+    assert 'id="reminders"' in dashboard and "우리은행 전송요구가 10일 뒤" in dashboard
+
+    change = await browser.get(f"/mydata/consents/{old[1]}/change")  # 변경 starts from its choices
+    assert change.status_code == 200 and "전송요구 변경" in change.text
+    assert 'value="WRBK000020" checked' in change.text and 'value="KBNK000089" checked' not in change.text
+    assert '<option value="1/w" selected>' in change.text
+
+    renewed = await browser.post(f"/mydata/consents/{old[1]}/renew")
+    assert renewed.status_code == 303 and renewed.headers["location"].startswith("/id/sign/")
+    done = await sign(browser, linked["authenticator"], renewed.headers["location"])
+    assert "우리은행 연결 완료" in done.text, done.text
+    page = (await browser.get("/mydata/consents")).text
+    assert "변경·갱신됨" in page and 'id="reminders"' not in page
+    assert f"/mydata/consents/{old[1]}/withdraw" not in page  # the new consent replaced it
+    after = [a["id"] for a in (await portfolio(browser))["assets"] if a["org_code"] == "WRBK000020"]
+    assert after == before  # stable asset ids across re-consent
+
+
+async def test_someone_elses_consent_cannot_be_renewed_or_changed(
+    linked: Any, app: Any, alliance: Any
+) -> None:
+    page = (await linked["browser"].get("/mydata/consents")).text
+    mine = re.search(r'action="/mydata/consents/(MD_SAMGAKMD01_[^"/]+)/withdraw"', page)
+    assert mine is not None
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+    ) as other:
+        assert (await prove(other, alliance.person(53))).status_code == 303
+        assert (await other.post(f"/mydata/consents/{mine[1]}/renew")).status_code == 404
+        assert (await other.get(f"/mydata/consents/{mine[1]}/change")).status_code == 404
 
 
 async def test_withdrawal_deletes_what_it_brought_and_gives_a_receipt(linked: Any) -> None:

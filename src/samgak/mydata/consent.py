@@ -7,6 +7,12 @@ A transmission request is one consent document per chosen holder, in the standar
 Consents live as append-only events (``requested`` → ``linked`` | ``refused`` → ``withdrawn``);
 their state is the newest event.
 
+A consent is changed (변경) or renewed before its end date (갱신) by a new transmission request
+for the same holder, signed the same way: the holder issues new tokens, the new consent replaces
+the old one (``replaced``) and every asset keeps its id. From ``RENEW_WITHIN`` days before the end
+date the customer is reminded on every page of the service; past it the consent has ``expired``
+and nothing more is collected under it.
+
 Linking (별첨2): the bundle goes to the CA once (IA102), the person signs it with one passkey
 assertion at the alliance identity, the signed consents come back (IA103) and 통합인증-002 goes to
 every holder at once; each holder's tokens go to the vault, sealed.
@@ -17,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +38,7 @@ from samgak.mydata.repository import MydataRepository
 from samgak.mydata.runtime import INDUSTRY_SCOPES, Mydata
 
 CYCLES = ("1/w", "2/m", "1/m")  # scheduled transmission: weekly up to monthly (2.7)
+RENEW_WITHIN = timedelta(days=30)  # reminders to renew start this long before the end date
 
 
 class ConsentError(Exception):
@@ -61,6 +68,31 @@ class Consent:
     requested_at: datetime
     changed_at: datetime
     detail: str | None
+
+    @property
+    def end_date(self) -> date | None:
+        text = str(self.document.get("end_date", ""))
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8])) if len(text) == 8 else None
+
+    def days_left(self, today: date) -> int | None:
+        return None if self.end_date is None else (self.end_date - today).days
+
+    def due_for_renewal(self, today: date) -> bool:
+        """Linked, and its end date within ``RENEW_WITHIN`` (or passed)."""
+        left = self.days_left(today)
+        return self.state in ("linked", "expired") and left is not None and left <= RENEW_WITHIN.days
+
+    def as_request(self) -> Request:
+        """The choices it was made with: to renew it as it is, or to start a change from."""
+        document = self.document
+        return Request(
+            org_codes=[self.org_code],
+            purpose=str(document.get("purpose", "통합 자산관리")),
+            is_scheduled=document.get("is_scheduled") == "true",
+            cycle=str(document.get("fnd_cycle") or "1/w"),
+            trans_memo=document.get("is_consent_trans_memo") == "true",
+            merchant_names=document.get("is_consent_merchant_name_regno") == "true",
+        )
 
 
 def consent_document(mydata: Mydata, org_code: str, request: Request) -> str:
@@ -250,7 +282,8 @@ def _event(
 
 
 async def consents_of(session: AsyncSession, subject: str) -> list[Consent]:
-    """Every consent of the person with its current state (the newest event wins)."""
+    """Every consent of the person with its current state (the newest event wins; a linked one
+    past its end date is ``expired``)."""
     by_id: dict[str, Consent] = {}
     for event in await MydataRepository(session).events_of(subject):
         known = by_id.get(event.consent_id)
@@ -269,7 +302,18 @@ async def consents_of(session: AsyncSession, subject: str) -> list[Consent]:
                 event.at,
                 event.detail,
             )
-    return sorted(by_id.values(), key=lambda c: c.requested_at, reverse=True)
+    today = today_kst()
+    found = [
+        replace(c, state="expired") if c.state == "linked" and (c.days_left(today) or 0) < 0 else c
+        for c in by_id.values()
+    ]
+    return sorted(found, key=lambda c: c.requested_at, reverse=True)
+
+
+async def renewals_due(session: AsyncSession, subject: str) -> list[Consent]:
+    """The person's consents to renew now (the reminders)."""
+    today = today_kst()
+    return [c for c in await consents_of(session, subject) if c.due_for_renewal(today)]
 
 
 @dataclass(frozen=True, slots=True)

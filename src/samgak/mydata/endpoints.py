@@ -5,7 +5,7 @@ the alliance identity (the pages send anyone else there first)."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,10 +13,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from samgak.identity import Person, signed_in_person
-from samgak.kit.timeutil import KST
+from samgak.kit.timeutil import KST, today_kst
 from samgak.mydata import consent as consents
 from samgak.mydata.ca_client import NotSignedYet
 from samgak.mydata.collect import collect
@@ -36,8 +37,17 @@ STATES = {
     "linked": "연결됨",
     "refused": "거절됨",
     "withdrawn": "철회됨",
-    "replaced": "갱신됨",
+    "replaced": "변경·갱신됨",
+    "expired": "만료됨",
 }
+DEFAULT_CHOICE = consents.Request(
+    org_codes=[],
+    purpose="통합 자산관리",
+    is_scheduled=True,
+    cycle="1/w",
+    trans_memo=False,
+    merchant_names=True,
+)
 HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 
 
@@ -51,6 +61,20 @@ def _sign_in(request: Request) -> Response:
 
 def _org_names(mydata: Mydata) -> dict[str, str]:
     return {code: h.member.org_name for code, h in mydata.holders.items()}
+
+
+async def _reminders(session: AsyncSession, subject: str, mydata: Mydata) -> list[dict[str, Any]]:
+    """Consents to renew soon (or expired), for the banner on the service's pages."""
+    today = today_kst()
+    return [
+        {
+            "consent_id": c.consent_id,
+            "org_name": _org_names(mydata).get(c.org_code, c.org_code),
+            "days_left": c.days_left(today),
+            "end_date": f"{c.end_date:%Y-%m-%d}" if c.end_date else "",
+        }
+        for c in await consents.renewals_due(session, subject)
+    ]
 
 
 def _charts(picture: Portfolio) -> dict[str, list[tuple[str, int]]]:
@@ -68,10 +92,12 @@ async def dashboard(request: Request, mydata: Mydata = Depends(get_mydata)) -> R
         return _sign_in(request)
     async with request.app.state.platform_db.read_sessions() as session:
         picture = await portfolio(session, person.subject)
+        reminders = await _reminders(session, person.subject, mydata)
     return _page(
         request,
         "dashboard.html",
         {
+            "reminders": reminders,
             "name": person.name,
             "picture": picture,
             "charts": _charts(picture),
@@ -104,7 +130,21 @@ async def asset_page(request: Request, asset_id: int, mydata: Mydata = Depends(g
 async def link_page(request: Request, mydata: Mydata = Depends(get_mydata)) -> Response:
     if await signed_in_person(request) is None:
         return _sign_in(request)
-    return _page(request, "link.html", {"holders": _holders(mydata), "error": None})
+    choice = replace(DEFAULT_CHOICE, org_codes=list(mydata.holders))
+    return _link_form(request, mydata, choice, None)
+
+
+def _link_form(
+    request: Request,
+    mydata: Mydata,
+    choice: consents.Request,
+    error: str | None,
+    status_code: int = 200,
+    *,
+    changing: bool = False,
+) -> Response:
+    context = {"holders": _holders(mydata), "choice": choice, "error": error, "changing": changing}
+    return _page(request, "link.html", context, status_code)
 
 
 def _holders(mydata: Mydata) -> list[dict[str, str]]:
@@ -136,16 +176,18 @@ async def link(
         trans_memo=trans_memo == "true",
         merchant_names=merchant_names == "true",
     )
+    return await _ask(request, mydata, person, asked)
+
+
+async def _ask(request: Request, mydata: Mydata, person: Person, asked: consents.Request) -> Response:
+    """Send the transmission requests for signing (IA102), then to the signature page."""
     try:
         cert_tx_id = await consents.request_link(request.app.state.platform_db, mydata, person, asked)
     except consents.ConsentError as refused:
-        return _page(request, "link.html", {"holders": _holders(mydata), "error": str(refused)}, 400)
+        return _link_form(request, mydata, asked, str(refused), 400)
     except HolderError:
-        return _page(
-            request,
-            "link.html",
-            {"holders": _holders(mydata), "error": "인증기관에 연결하지 못했습니다. 잠시 후 다시 시도하세요"},
-            503,
+        return _link_form(
+            request, mydata, asked, "인증기관에 연결하지 못했습니다. 잠시 후 다시 시도하세요", 503
         )
     done = f"/mydata/link/{cert_tx_id}/done"
     return RedirectResponse(f"/id/sign/{cert_tx_id}?{urlencode({'next': done})}", 303)
@@ -162,7 +204,9 @@ async def link_done(request: Request, cert_tx_id: str, mydata: Mydata = Depends(
     except NotSignedYet:
         return RedirectResponse(f"/id/sign/{cert_tx_id}?{urlencode({'next': request.url.path})}", 303)
     except consents.ConsentError as refused:
-        return _page(request, "link.html", {"holders": _holders(mydata), "error": str(refused)}, 400)
+        return _link_form(
+            request, mydata, replace(DEFAULT_CHOICE, org_codes=list(mydata.holders)), str(refused), 400
+        )
     report = await collect(database, mydata, person.subject, api_type="user-consent")
     return _page(
         request, "done.html", {"outcomes": outcomes, "collected": [r.message for r in report.results]}
@@ -192,10 +236,12 @@ async def consents_page(request: Request, mydata: Mydata = Depends(get_mydata)) 
     async with request.app.state.platform_db.read_sessions() as session:
         listed = await consents.consents_of(session, person.subject)
         log = await MydataRepository(session).access_log_of(person.subject)
+        reminders = await _reminders(session, person.subject, mydata)
     return _page(
         request,
         "consents.html",
         {
+            "reminders": reminders,
             "consents": listed,
             "log": log,
             "org_names": _org_names(mydata),
@@ -203,6 +249,36 @@ async def consents_page(request: Request, mydata: Mydata = Depends(get_mydata)) 
             "receipt": request.query_params.get("receipt"),
         },
     )
+
+
+async def _own_consent(request: Request, person: Person, consent_id: str) -> consents.Consent | None:
+    async with request.app.state.platform_db.read_sessions() as session:
+        found = [c for c in await consents.consents_of(session, person.subject) if c.consent_id == consent_id]
+    return found[0] if found and found[0].state in ("linked", "expired") else None
+
+
+@router.get("/mydata/consents/{consent_id}/change")
+async def change_page(request: Request, consent_id: str, mydata: Mydata = Depends(get_mydata)) -> Response:
+    """The linking form with the consent's choices, to change them (변경: a new signature, new tokens)."""
+    person = await signed_in_person(request)
+    if person is None:
+        return _sign_in(request)
+    consent = await _own_consent(request, person, consent_id)
+    if consent is None:
+        return _page(request, "error.html", {"message": "바꿀 수 있는 전송요구를 찾을 수 없습니다"}, 404)
+    return _link_form(request, mydata, consent.as_request(), None, changing=True)
+
+
+@router.post("/mydata/consents/{consent_id}/renew")
+async def renew(request: Request, consent_id: str, mydata: Mydata = Depends(get_mydata)) -> Response:
+    """Renew a consent as it is (갱신): the same choices, a new end date, one signature."""
+    person = await signed_in_person(request)
+    if person is None:
+        return _sign_in(request)
+    consent = await _own_consent(request, person, consent_id)
+    if consent is None:
+        return _page(request, "error.html", {"message": "갱신할 수 있는 전송요구를 찾을 수 없습니다"}, 404)
+    return await _ask(request, mydata, person, consent.as_request())
 
 
 @router.post("/mydata/consents/{consent_id}/withdraw")
