@@ -140,6 +140,40 @@ async def test_scheduled_sweep_collects_due_links_inside_non_peak_windows_only(l
     assert "scheduled" in log
 
 
+async def test_a_scheduled_job_cut_off_midway_is_not_called_again_this_cycle(linked: Any, app: Any) -> None:
+    """One scheduled call per asset and API a week (42901): a scheduled job whose collector died
+    midway may have called already, so it is deferred to the next cycle instead of retried."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from samgak.kit.timeutil import utcnow
+    from samgak.mydata import start_run, work_run
+    from samgak.mydata.repository import MydataRepository
+
+    database, service = app.state.platform_db, app.state.mydata
+    async with database.read_sessions() as session:
+        subject = (await session.execute(text("SELECT subject FROM mydata_link"))).scalars().first()
+        links = list(await MydataRepository(session).links_of(subject))
+        calls = (await session.execute(text("SELECT count(*) FROM mydata_access_log"))).scalar_one()
+    run_id = await start_run(database, links, api_type="scheduled", origin="schedule")
+    async with database.unit_of_work() as session:  # a collector took the jobs and died
+        past = utcnow() - timedelta(minutes=5)
+        assert len(await MydataRepository(session).claim_jobs(run_id, 100, past, past)) == len(links)
+    assert await work_run(database, service, run_id)
+    async with database.read_sessions() as session:
+        outcomes = (
+            await session.execute(
+                text("SELECT state, outcome, attempts FROM mydata_job WHERE run_id = :r"), {"r": run_id}
+            )
+        ).all()
+        after = (await session.execute(text("SELECT count(*) FROM mydata_access_log"))).scalar_one()
+    assert outcomes and all(o == ("done", "deferred to the next cycle (42901)", 2) for o in outcomes), (
+        outcomes
+    )
+    assert after == calls  # no call went to any holder
+
+
 async def sign(browser: httpx.AsyncClient, authenticator: SoftAuthenticator, location: str) -> httpx.Response:
     """Sign the transmission requests at ``location`` (the signature page) with one passkey
     assertion; the page the customer lands on afterwards."""

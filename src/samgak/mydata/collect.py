@@ -13,7 +13,9 @@ Many links are collected as a *run* of jobs, one per link: a job is leased, its 
 and what came back is written in the same unit of work that marks the job done (a single writer
 batches the writes of many links). A collector killed at any point leaves its leased jobs to be
 claimed again once the lease runs out, and the de-duplication makes the second write of a link
-add nothing: no duplicates, no gaps. Jobs come from the database (in-process) or from a broker
+add nothing: no duplicates, no gaps. (A scheduled job cut off midway is not called again: the
+holder allows one scheduled call per asset and API a week (42901), and the next cycle's window
+starts from the last complete collection, so it fills the gap.) Jobs come from the database (in-process) or from a broker
 (``workers``).
 
 A holder that answers 40101/40103/40105/40305/40404 (or a refused token) needs the customer to link
@@ -477,6 +479,7 @@ class Job:
     link: MydataLink | None  # None: withdrawn since the job was made
     known: Sequence[MydataAsset] = ()  # collected under this consent before
     job_id: int | None = None
+    attempt: int = 1
     settle: Callable[[], Awaitable[None]] | None = None  # once its write is committed (broker ack)
     result: HolderResult | None = None
 
@@ -569,16 +572,16 @@ async def unfinished_jobs(database: Database, run_id: int) -> list[int]:
         return await MydataRepository(session).unfinished_jobs(run_id)
 
 
-async def claimed_jobs(database: Database, taken: Sequence[tuple[int, str]], api_type: str) -> list[Job]:
-    """The claimed ``(job id, consent id)`` pairs as jobs, with their links and known assets."""
-    consent_ids = [consent_id for _, consent_id in taken]
+async def claimed_jobs(database: Database, taken: Sequence[tuple[int, str, int]], api_type: str) -> list[Job]:
+    """The claimed ``(job id, consent id, attempt)`` as jobs, with their links and known assets."""
+    consent_ids = [consent_id for _, consent_id, _ in taken]
     async with database.read_sessions() as session:
         repo = MydataRepository(session)
         links = await repo.links(consent_ids)
         known = await repo.assets_of_links(consent_ids)
     return [
-        Job(consent_id, api_type, links.get(consent_id), known.get(consent_id, []), job_id)
-        for job_id, consent_id in taken
+        Job(consent_id, api_type, links.get(consent_id), known.get(consent_id, []), job_id, attempt)
+        for job_id, consent_id, attempt in taken
     ]
 
 
@@ -660,8 +663,8 @@ def _known_items(mydata: Mydata, assets: Sequence[MydataAsset]) -> list[dict[str
 
 async def _fetch(mydata: Mydata, job: Job) -> None:
     link = job.link
-    if link is None:
-        return
+    if link is None or (job.api_type == "scheduled" and job.attempt > 1):
+        return  # withdrawn; or a scheduled job cut off midway: not called again this cycle (42901)
     holder = mydata.holders[link.org_code]
     result = job.result = HolderResult(link.org_code, holder.member.org_name)
     access = mydata.sealer.open(link.access_sealed)
@@ -760,7 +763,8 @@ async def _store(database: Database, mydata: Mydata, jobs: Sequence[Job]) -> Non
                     await repo.touch_link(job.consent_id, now, result.list_timestamp)
             if job.job_id is not None:
                 if result is None:
-                    await repo.finish_job(job.job_id, "done", "withdrawn", now)
+                    why = "withdrawn" if job.link is None else "deferred to the next cycle (42901)"
+                    await repo.finish_job(job.job_id, "done", why, now)
                 elif result.error is not None:
                     outcome = f"{result.error.rsp_code} {result.error.message}"[:200]
                     await repo.finish_job(job.job_id, "failed", outcome, now)

@@ -111,9 +111,9 @@ class MydataRepository:
 
     async def claim_jobs(
         self, run_id: int, limit: int, now: datetime, lease_until: datetime, job_id: int | None = None
-    ) -> list[tuple[int, str]]:
+    ) -> list[tuple[int, str, int]]:
         """Lease up to ``limit`` jobs of the run that are pending or whose lease ran out (their
-        collector died): ``(job id, consent id)``. PostgreSQL skips rows another collector is
+        collector died): ``(job id, consent id, attempt)``. PostgreSQL skips rows another collector is
         claiming at the same moment; SQLite has one writer."""
         claimable = select(MydataJob.id).where(
             MydataJob.run_id == run_id,
@@ -126,10 +126,10 @@ class MydataRepository:
             update(MydataJob)
             .where(MydataJob.id.in_(claimable))
             .values(state="running", lease_until=lease_until, attempts=MydataJob.attempts + 1)
-            .returning(MydataJob.id, MydataJob.consent_id)
+            .returning(MydataJob.id, MydataJob.consent_id, MydataJob.attempts)
             .execution_options(synchronize_session=False)
         )
-        return sorted((int(i), str(c)) for i, c in claimed.all())
+        return sorted((int(i), str(c), int(n)) for i, c, n in claimed.all())
 
     async def job_finished(self, job_id: int) -> bool:
         """Whether the job is done or failed (or gone with its run)."""
