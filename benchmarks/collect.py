@@ -223,7 +223,14 @@ def run_collector(customers: int, calls_file: str | None) -> None:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
 
-    result = asyncio.run(main())
+    if os.environ.get("BENCH_PROFILE"):  # the collector under cProfile: BENCH_PROFILE=stats.prof
+        import cProfile
+
+        with cProfile.Profile() as profile:
+            result = asyncio.run(main())
+        profile.dump_stats(os.environ["BENCH_PROFILE"])
+    else:
+        result = asyncio.run(main())
     if calls_file is not None:
         Path(calls_file).write_text("\n".join(recorded) + "\n")
     print(json.dumps(result))
@@ -259,10 +266,9 @@ for line in io.lines(os.getenv("BENCH_CALLS")) do
     requests[n] = wrk.format(method, path, headers, body ~= "" and body or nil)
   end
 end
-local i = 0
+math.randomseed(20200820)
 request = function()
-  i = i % n + 1
-  return requests[i]
+  return requests[math.random(n)]  -- spread over every customer, as the collection was
 end
 """
 

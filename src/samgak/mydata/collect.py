@@ -578,7 +578,7 @@ async def claimed_jobs(database: Database, taken: Sequence[tuple[int, str, int]]
     async with database.read_sessions() as session:
         repo = MydataRepository(session)
         links = await repo.links(consent_ids)
-        known = await repo.assets_of_links(consent_ids)
+        known = {} if api_type == "user-consent" else await repo.assets_of_links(consent_ids)
     return [
         Job(consent_id, api_type, links.get(consent_id), known.get(consent_id, []), job_id, attempt)
         for job_id, consent_id, attempt in taken

@@ -81,7 +81,7 @@ class MydataAsset(Base):
     status: Mapped[str] = mapped_column(String(4))
     balance: Mapped[int | None] = mapped_column(BigInteger)  # won (loans: the balance owed)
     detail: Mapped[str] = mapped_column(Text)  # JSON of the holder's list item, number removed
-    consent_id: Mapped[str | None] = mapped_column(String(74))  # the live consent covering it
+    consent_id: Mapped[str | None] = mapped_column(String(74), index=True)  # the live consent covering it
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -90,7 +90,8 @@ class MydataRecord(Base):
     __tablename__ = "mydata_record"
     __table_args__ = (UniqueConstraint("asset_id", "dedup_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    asset_id: Mapped[int] = mapped_column(ForeignKey("mydata_asset.id", ondelete="CASCADE"), index=True)
+    # found through the unique (asset_id, dedup_key) index: no index of its own to write
+    asset_id: Mapped[int] = mapped_column(ForeignKey("mydata_asset.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(
         String(20)
     )  # deposit_tx | loan_tx | approval | bill | telecom_tx | paid
