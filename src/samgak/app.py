@@ -24,6 +24,7 @@ from samgak.institution.directory_client import HttpDirectory
 from samgak.institution.state import Institution
 from samgak.kit.db import Database
 from samgak.kit.http import new_client
+from samgak.kit.i18n import LanguageMiddleware
 
 
 def directory_url(settings: Settings) -> str:
@@ -101,6 +102,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.add_middleware(LanguageMiddleware)
     app.state.settings = settings
     app.state.platform_db = platform_db
     app.state.institutions = [institution for institution, _ in institutions]

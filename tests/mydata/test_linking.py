@@ -315,6 +315,26 @@ async def test_withdrawal_deletes_what_it_brought_and_gives_a_receipt(linked: An
     assert all(a["org_code"] != "KTTC000030" for a in (await portfolio(browser))["assets"])
 
 
+async def test_pages_are_korean_first_and_english_on_request(linked: Any) -> None:
+    browser = linked["browser"]
+    korean = await browser.get("/mydata")
+    assert '<html lang="ko">' in korean.text and "순자산" in korean.text and ">English</a>" in korean.text
+    try:
+        english = await browser.get("/mydata?lang=en")
+        assert (
+            '<html lang="en">' in english.text
+            and "Net worth" in english.text
+            and "순자산" not in english.text
+        )
+        assert "lang=en" in english.headers["set-cookie"]
+        consents = await browser.get("/mydata/consents")  # the cookie keeps the choice
+        assert "Access log" in consents.text and "Linked" in consents.text
+        assert re.search(r"\d{1,3}(,\d{3})*원", english.text)  # amounts stay 12,345원
+    finally:
+        back = await browser.get("/mydata?lang=ko")
+    assert "순자산" in back.text
+
+
 async def test_pages_need_the_alliance_sign_in(client: httpx.AsyncClient) -> None:
     answer = await client.get("/mydata")
     assert answer.status_code == 303 and answer.headers["location"].startswith("/id/start?next=%2Fmydata")

@@ -42,6 +42,7 @@ from samgak.mydata.holder_client import HolderClient, HolderError, Listing, Toke
 from samgak.mydata.models import MydataAsset, MydataLink
 from samgak.mydata.repository import MydataRepository
 from samgak.mydata.runtime import Mydata
+from samgak.mydata.words import _
 
 API_TYPES = ("user-consent", "user-refresh", "scheduled")
 REFRESH_AHEAD = timedelta(days=7)  # refresh a link's tokens this long before they expire
@@ -74,10 +75,10 @@ class HolderResult:
     @property
     def message(self) -> str:
         if self.error is None:
-            return f"{self.org_name}: 자산 {len(self.assets)}건을 가져왔습니다"
+            return _("{org}: 자산 {n}건을 가져왔습니다", org=self.org_name, n=len(self.assets))
         if self.error.needs_relink:
-            return f"{self.org_name}: 연결이 만료되었거나 철회되었습니다. 다시 연결해 주세요"
-        return f"{self.org_name}: 잠시 후 다시 시도해 주세요 ({self.error.rsp_code})"
+            return _("{org}: 연결이 만료되었거나 철회되었습니다. 다시 연결해 주세요", org=self.org_name)
+        return _("{org}: 잠시 후 다시 시도해 주세요 ({code})", org=self.org_name, code=self.error.rsp_code)
 
 
 @dataclass(frozen=True, slots=True)

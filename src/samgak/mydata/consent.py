@@ -36,6 +36,7 @@ from samgak.mydata.holder_client import HolderError, Tokens
 from samgak.mydata.models import MydataConsentEvent, MydataLink, MydataSigning
 from samgak.mydata.repository import MydataRepository
 from samgak.mydata.runtime import INDUSTRY_SCOPES, Mydata
+from samgak.mydata.words import _
 
 CYCLES = ("1/w", "2/m", "1/m")  # scheduled transmission: weekly up to monthly (2.7)
 RENEW_WITHIN = timedelta(days=30)  # reminders to renew start this long before the end date
@@ -131,11 +132,11 @@ async def request_link(database: Database, mydata: Mydata, person: Person, reque
     unit of work: nothing is held open while another service answers.)"""
     chosen = [code for code in dict.fromkeys(request.org_codes) if code in mydata.holders]
     if not chosen:
-        raise ConsentError("연결할 기관을 하나 이상 고르세요")
+        raise ConsentError(_("연결할 기관을 하나 이상 고르세요"))
     if request.cycle not in CYCLES:
-        raise ConsentError("정기 전송 주기는 1/w, 2/m, 1/m 중 하나입니다")
+        raise ConsentError(_("정기 전송 주기는 1/w, 2/m, 1/m 중 하나입니다"))
     if not request.purpose.strip():
-        raise ConsentError("전송 목적을 적어 주세요")
+        raise ConsentError(_("전송 목적을 적어 주세요"))
     now = utcnow()
     bundle = []
     for org_code in chosen:
@@ -204,9 +205,9 @@ async def complete_link(
         repo = MydataRepository(reading)
         signing = await repo.signing(cert_tx_id)
         if signing is None or signing.subject != person.subject:
-            raise ConsentError("연결 요청을 찾을 수 없습니다. 처음부터 다시 시작하세요")
+            raise ConsentError(_("연결 요청을 찾을 수 없습니다. 처음부터 다시 시작하세요"))
         if signing.finished_at is not None:
-            raise ConsentError("이미 처리된 연결 요청입니다")
+            raise ConsentError(_("이미 처리된 연결 요청입니다"))
         requested = {e.consent_id: e for e in await repo.events_of(person.subject) if e.kind == "requested"}
         earlier = {link.org_code: link.consent_id for link in await repo.links_of(person.subject)}
     signed = await mydata.ca.sign_result(cert_tx_id=cert_tx_id, sign_tx_id=signing.sign_tx_id)
@@ -234,13 +235,14 @@ async def complete_link(
     async with database.unit_of_work() as session:
         repo = MydataRepository(session)
         if not await repo.finish_signing(cert_tx_id, now):
-            raise ConsentError("이미 처리된 연결 요청입니다")
+            raise ConsentError(_("이미 처리된 연결 요청입니다"))
         for consent_id, answer in zip(consent_ids, answers, strict=True):
             org_code = requested[consent_id].org_code
             name = mydata.holders[org_code].member.org_name
             if isinstance(answer, HolderError):
                 await repo.add(_event(consent_id, person.subject, org_code, "refused", now, answer.message))
-                outcomes.append(LinkOutcome(org_code, name, False, f"{name} 연결 실패: {answer.message}"))
+                failed = _("{org} 연결 실패: {why}", org=name, why=answer.message)
+                outcomes.append(LinkOutcome(org_code, name, False, failed))
                 continue
             if org_code in earlier:  # the new consent replaces the old one (assets keep their ids)
                 await repo.drop_link(earlier[org_code])
@@ -263,7 +265,7 @@ async def complete_link(
                 )
             )
             await repo.add(_event(consent_id, person.subject, org_code, "linked", now, answer.scope))
-            outcomes.append(LinkOutcome(org_code, name, True, f"{name} 연결 완료"))
+            outcomes.append(LinkOutcome(org_code, name, True, _("{org} 연결 완료", org=name)))
     return outcomes
 
 
@@ -328,9 +330,12 @@ class Receipt:
 
     def __str__(self) -> str:
         when = f"{self.at.astimezone(KST):%Y-%m-%d %H:%M}"
-        return (
-            f"{self.org_name} 전송요구를 철회했습니다 ({when}). 받은 정보를 지웠습니다: "
-            f"자산 {self.assets_deleted}건, 거래 {self.records_deleted}건."
+        return _(
+            "{org} 전송요구를 철회했습니다 ({when}). 받은 정보를 지웠습니다: 자산 {assets}건, 거래 {records}건.",
+            org=self.org_name,
+            when=when,
+            assets=self.assets_deleted,
+            records=self.records_deleted,
         )
 
 
@@ -340,13 +345,13 @@ async def withdraw(database: Database, mydata: Mydata, subject: str, consent_id:
     async with database.read_sessions() as reading:
         link = await MydataRepository(reading).link(consent_id)
     if link is None or link.subject != subject:
-        raise ConsentError("철회할 연결을 찾을 수 없습니다")
+        raise ConsentError(_("철회할 연결을 찾을 수 없습니다"))
     holder = mydata.holders[link.org_code]
     try:
         await holder.client.revoke(mydata.sealer.open(link.access_sealed))
     except HolderError as failed:
         raise ConsentError(
-            f"{holder.member.org_name}에 철회를 알리지 못했습니다. 잠시 후 다시 시도하세요"
+            _("{org}에 철회를 알리지 못했습니다. 잠시 후 다시 시도하세요", org=holder.member.org_name)
         ) from failed
     now = utcnow()
     async with database.unit_of_work() as session:

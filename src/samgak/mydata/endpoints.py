@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from samgak.identity import Person, signed_in_person
+from samgak.kit.i18n import current_language
 from samgak.kit.timeutil import KST, today_kst
 from samgak.mydata import consent as consents
 from samgak.mydata.ca_client import NotSignedYet
@@ -25,11 +26,14 @@ from samgak.mydata.holder_client import HolderError
 from samgak.mydata.portfolio import Portfolio, portfolio, won
 from samgak.mydata.repository import MydataRepository
 from samgak.mydata.runtime import Mydata, get_mydata
+from samgak.mydata.words import _
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/mydata", tags=["mydata"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.globals.update(won=won, kst=lambda at: f"{at.astimezone(KST):%Y-%m-%d %H:%M}")
+templates.env.globals.update(
+    won=won, kst=lambda at: f"{at.astimezone(KST):%Y-%m-%d %H:%M}", _=_, lang=current_language
+)
 INDUSTRY_KO = {"bank": "은행", "card": "카드", "telecom": "통신"}
 KINDS = {"deposit": "예금", "loan": "대출", "card": "카드", "telecom": "통신", "card_bills": "카드 청구"}
 STATES = {
@@ -79,9 +83,9 @@ async def _reminders(session: AsyncSession, subject: str, mydata: Mydata) -> lis
 
 def _charts(picture: Portfolio) -> dict[str, list[tuple[str, int]]]:
     return {
-        "income": [(f"{m.month[4:]}월", m.income) for m in picture.months],
-        "spending": [(f"{m.month[4:]}월", m.spending) for m in picture.months],
-        "telecom": [(f"{month[4:]}월", amount) for month, amount in picture.telecom_bills[-6:]],
+        "income": [(_("{m}월", m=m.month[4:]), m.income) for m in picture.months],
+        "spending": [(_("{m}월", m=m.month[4:]), m.spending) for m in picture.months],
+        "telecom": [(_("{m}월", m=month[4:]), amount) for month, amount in picture.telecom_bills[-6:]],
     }
 
 
@@ -118,7 +122,7 @@ async def asset_page(request: Request, asset_id: int, mydata: Mydata = Depends(g
         asset = await repo.own_asset(person.subject, asset_id)
         records = await repo.records_of_asset(asset_id, 200) if asset is not None else []
     if asset is None:  # someone else's asset is as unknown as a missing one
-        return _page(request, "error.html", {"message": "자산을 찾을 수 없습니다"}, 404)
+        return _page(request, "error.html", {"message": _("자산을 찾을 수 없습니다")}, 404)
     return _page(
         request,
         "asset.html",
@@ -187,7 +191,7 @@ async def _ask(request: Request, mydata: Mydata, person: Person, asked: consents
         return _link_form(request, mydata, asked, str(refused), 400)
     except HolderError:
         return _link_form(
-            request, mydata, asked, "인증기관에 연결하지 못했습니다. 잠시 후 다시 시도하세요", 503
+            request, mydata, asked, _("인증기관에 연결하지 못했습니다. 잠시 후 다시 시도하세요"), 503
         )
     done = f"/mydata/link/{cert_tx_id}/done"
     return RedirectResponse(f"/id/sign/{cert_tx_id}?{urlencode({'next': done})}", 303)
@@ -221,7 +225,7 @@ async def refresh(request: Request, mydata: Mydata = Depends(get_mydata)) -> Res
     report = await collect(request.app.state.platform_db, mydata, person.subject, api_type="user-refresh")
     relink = report.needs_relink
     target = "/mydata" + (
-        f"?{urlencode({'relink': ', '.join(relink) + ' 연결이 끊겼습니다. 기관 연결에서 다시 연결하세요'})}"
+        f"?{urlencode({'relink': _('{orgs} 연결이 끊겼습니다. 기관 연결에서 다시 연결하세요', orgs=', '.join(relink))})}"
         if relink
         else ""
     )
@@ -265,7 +269,7 @@ async def change_page(request: Request, consent_id: str, mydata: Mydata = Depend
         return _sign_in(request)
     consent = await _own_consent(request, person, consent_id)
     if consent is None:
-        return _page(request, "error.html", {"message": "바꿀 수 있는 전송요구를 찾을 수 없습니다"}, 404)
+        return _page(request, "error.html", {"message": _("바꿀 수 있는 전송요구를 찾을 수 없습니다")}, 404)
     return _link_form(request, mydata, consent.as_request(), None, changing=True)
 
 
@@ -277,7 +281,7 @@ async def renew(request: Request, consent_id: str, mydata: Mydata = Depends(get_
         return _sign_in(request)
     consent = await _own_consent(request, person, consent_id)
     if consent is None:
-        return _page(request, "error.html", {"message": "갱신할 수 있는 전송요구를 찾을 수 없습니다"}, 404)
+        return _page(request, "error.html", {"message": _("갱신할 수 있는 전송요구를 찾을 수 없습니다")}, 404)
     return await _ask(request, mydata, person, consent.as_request())
 
 
@@ -297,7 +301,7 @@ async def withdraw(request: Request, consent_id: str, mydata: Mydata = Depends(g
 async def portfolio_api(request: Request) -> JSONResponse:
     person: Person | None = await signed_in_person(request)
     if person is None:
-        return JSONResponse({"error": "login_required", "error_description": "로그인이 필요합니다"}, 401)
+        return JSONResponse({"error": "login_required", "error_description": _("로그인이 필요합니다")}, 401)
     async with request.app.state.platform_db.read_sessions() as session:
         picture = await portfolio(session, person.subject)
     body = asdict(picture) | {"net_worth": picture.net_worth}

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from samgak.kit.timeutil import today_kst
 from samgak.mydata.models import MydataAsset, MydataRecord
 from samgak.mydata.repository import MydataRepository
+from samgak.mydata.words import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ def _flows(picture: Portfolio, rows: Sequence[tuple[MydataRecord, MydataAsset]],
         elif record.kind == "telecom_bill":
             bills[month] = bills.get(month, 0) + -record.amount
             if len(record.at) >= 8 and record.at[:8] >= f"{today:%Y%m%d}":
-                picture.upcoming.append((record.at[:8], f"{asset.name} 요금", -record.amount))
+                picture.upcoming.append((record.at[:8], _("{name} 요금", name=asset.name), -record.amount))
         elif record.kind == "card_bill" and len(record.at) >= 8 and record.at[:8] >= f"{today:%Y%m%d}":
             picture.upcoming.append((record.at[:8], asset.name, -record.amount))
         elif record.kind == "micro_payment":
@@ -133,17 +134,25 @@ def _insights(picture: Portfolio, this_month: str) -> list[str]:
     current = next((m.spending for m in picture.months if m.month == this_month), 0)
     if earlier and any(earlier):
         average = sum(earlier) // len(earlier)
-        direction = "많이" if current > average else "적게"
         said.append(
-            f"이번 달 지출은 {won(current)}으로 지난 5개월 평균({won(average)})보다 {direction} 썼습니다"
+            _(
+                "이번 달 지출은 {current}으로 지난 5개월 평균({average})보다 많이 썼습니다"
+                if current > average
+                else "이번 달 지출은 {current}으로 지난 5개월 평균({average})보다 적게 썼습니다",
+                current=won(current),
+                average=won(average),
+            )
         )
     if len(picture.telecom_bills) >= 4:
         recent = [amount for _, amount in picture.telecom_bills[-3:]]
         before = [amount for _, amount in picture.telecom_bills[:-3]]
         if before and sum(recent) / 3 > sum(before) / len(before) * 1.1:
-            said.append("최근 3개월 통신요금이 이전보다 10% 넘게 올랐습니다")
+            said.append(_("최근 3개월 통신요금이 이전보다 10% 넘게 올랐습니다"))
     if picture.micro_payments_6m:
-        said.append(f"최근 6개월 휴대폰 소액결제는 {won(picture.micro_payments_6m)}입니다")
+        said.append(_("최근 6개월 휴대폰 소액결제는 {amount}입니다", amount=won(picture.micro_payments_6m)))
     if picture.kt_autopay is not None:
-        said.append(f"KT 요금은 {picture.kt_autopay.name}({picture.kt_autopay.masked})에서 자동이체됩니다")
+        autopay = picture.kt_autopay
+        said.append(
+            _("KT 요금은 {name}({masked})에서 자동이체됩니다", name=autopay.name, masked=autopay.masked)
+        )
     return said
