@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 _PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
@@ -95,21 +95,32 @@ async def execute_many(engine: AsyncEngine, query: RawQuery, rows: Sequence[dict
     """Write ``rows`` with one driver-level ``executemany`` in its own transaction.
 
     For append-only logs written in batches: no ORM unit of work, no per-row Python in the
-    SQLAlchemy layer; SQLite receives naive UTC text for aware timestamps (as SQLAlchemy stores them).
+    SQLAlchemy layer.
     """
     async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        if connection.dialect.name == "postgresql":
-            await driver.executemany(query.postgres_sql, [query.arguments(row) for row in rows])
-            return
+        await _execute_many(connection, query, rows)
+        if connection.dialect.name == "sqlite":
+            await (await connection.get_raw_connection()).driver_connection.commit()  # type: ignore[union-attr]
+
+
+async def execute_many_in(session: AsyncSession, query: RawQuery, rows: Sequence[dict[str, Any]]) -> None:
+    """The same inside a unit of work: the rows commit (or roll back) with the session."""
+    if rows:
+        await _execute_many(await session.connection(), query, rows)
+
+
+async def _execute_many(connection: AsyncConnection, query: RawQuery, rows: Sequence[dict[str, Any]]) -> None:
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    if connection.dialect.name == "postgresql":
+        await driver.executemany(query.postgres_sql, [query.arguments(row) for row in rows])
+    else:
         await driver.executemany(
             query.sqlite_sql, [[_sqlite_value(v) for v in query.arguments(row)] for row in rows]
         )
-        await driver.commit()
 
 
 def _sqlite_value(value: Any) -> Any:
+    """Aware timestamps as the naive UTC text SQLAlchemy stores in SQLite (microseconds always)."""
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     return value

@@ -741,6 +741,12 @@ async def _store(database: Database, mydata: Mydata, jobs: Sequence[Job]) -> Non
             }
             for api, code in job.result.calls
         ]
+    touched = [
+        {"consent_id": job.consent_id, "at": now, "list_timestamp": job.result.list_timestamp}
+        for job in jobs
+        if job.link is not None and job.result is not None and job.result.error is None
+    ]
+    finished = [{"id": job.job_id, "at": now} | _outcome(job) for job in jobs if job.job_id is not None]
     async with database.unit_of_work() as session:
         repo = MydataRepository(session)
         ids = await repo.upsert_assets(list(assets.values()))  # an asset found again keeps its id
@@ -749,25 +755,23 @@ async def _store(database: Database, mydata: Mydata, jobs: Sequence[Job]) -> Non
         )  # rows already stored are skipped
         await repo.log_calls(calls)
         for job in jobs:
-            result = job.result
-            if job.link is not None and result is not None:
-                if result.tokens is not None:
-                    await repo.store_tokens(
-                        job.consent_id,
-                        access_sealed=mydata.sealer.seal(result.tokens.access_token),
-                        refresh_sealed=mydata.sealer.seal(result.tokens.refresh_token)
-                        if result.tokens.refresh_token
-                        else None,
-                        expires_at=now + timedelta(seconds=result.tokens.expires_in),
-                    )
-                if result.error is None:
-                    await repo.touch_link(job.consent_id, now, result.list_timestamp)
-            if job.job_id is not None:
-                if result is None:
-                    why = "withdrawn" if job.link is None else "deferred to the next cycle (42901)"
-                    await repo.finish_job(job.job_id, "done", why, now)
-                elif result.error is not None:
-                    outcome = f"{result.error.rsp_code} {result.error.message}"[:200]
-                    await repo.finish_job(job.job_id, "failed", outcome, now)
-                else:
-                    await repo.finish_job(job.job_id, "done", None, now)
+            tokens = job.result.tokens if job.link is not None and job.result is not None else None
+            if tokens is not None:
+                await repo.store_tokens(
+                    job.consent_id,
+                    access_sealed=mydata.sealer.seal(tokens.access_token),
+                    refresh_sealed=mydata.sealer.seal(tokens.refresh_token) if tokens.refresh_token else None,
+                    expires_at=now + timedelta(seconds=tokens.expires_in),
+                )
+        await repo.touch_links(touched)
+        await repo.finish_jobs(finished)
+
+
+def _outcome(job: Job) -> dict[str, str | None]:
+    """A finished job's state and outcome."""
+    if job.result is None:
+        why = "withdrawn" if job.link is None else "deferred to the next cycle (42901)"
+        return {"state": "done", "outcome": why}
+    if job.result.error is not None:
+        return {"state": "failed", "outcome": f"{job.result.error.rsp_code} {job.result.error.message}"[:200]}
+    return {"state": "done", "outcome": None}

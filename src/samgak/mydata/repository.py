@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from samgak.kit.rawsql import RawQuery
+from samgak.kit.rawsql import RawQuery, execute_many_in
 from samgak.mydata.models import (
     Base,
     MydataAccessLog,
@@ -156,13 +155,9 @@ class MydataRepository:
         )
         return {org: int(n) for org, n in (await self.session.execute(stmt)).all()}
 
-    async def finish_job(self, job_id: int, state: str, outcome: str | None, at: datetime) -> None:
-        await self.session.execute(
-            update(MydataJob)
-            .where(MydataJob.id == job_id)
-            .values(state=state, outcome=outcome, finished_at=at, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
+    async def finish_jobs(self, rows: list[dict[str, Any]]) -> None:
+        """``{id, state, outcome, at}`` per job: finished, its lease given back."""
+        await execute_many_in(self.session, _JOB_FINISH, rows)
 
     async def job_counts(self, run_id: int) -> dict[tuple[str, str], int]:
         """(org code, state) → jobs of the run."""
@@ -199,26 +194,24 @@ class MydataRepository:
         return asset if asset is not None and asset.subject == subject else None
 
     async def upsert_assets(self, rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], int]:
-        """Insert or refresh assets (found by subject, holder and key digest) in one statement;
-        (subject, org code, key digest) → asset id."""
+        """Insert or refresh assets (found by subject, holder and key digest) with one driver-level
+        ``executemany``; (subject, org code, key digest) → asset id of every asset of the rows'
+        consents."""
         if not rows:
             return {}
-        statement = _ASSET_UPSERT[self.session.get_bind().dialect.name]
-        found = await self.session.execute(statement, rows)
+        await execute_many_in(self.session, _ASSET_UPSERT, rows)
+        consent_ids = sorted({str(row["consent_id"]) for row in rows})
+        found = await self.session.execute(
+            select(MydataAsset.id, MydataAsset.subject, MydataAsset.org_code, MydataAsset.key_digest).where(
+                MydataAsset.consent_id.in_(consent_ids)
+            )
+        )
         return {(subject, org, digest): asset_id for asset_id, subject, org, digest in found.all()}
 
     async def add_records(self, rows: list[dict[str, Any]]) -> None:
         """Add records in one driver-level ``executemany`` inside the unit of work; a
         ``(asset_id, dedup_key)`` already stored is skipped."""
-        if not rows:
-            return
-        connection = await self.session.connection()
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        arguments = [_RECORD_INSERT.arguments(row) for row in rows]
-        if connection.dialect.name == "postgresql":
-            await driver.executemany(_RECORD_INSERT.postgres_sql, arguments)
-        else:
-            await driver.executemany(_RECORD_INSERT.sqlite_sql, arguments)
+        await execute_many_in(self.session, _RECORD_INSERT, rows)
 
     async def records_of(self, subject: str, since: str) -> Sequence[tuple[MydataRecord, MydataAsset]]:
         stmt = (
@@ -261,8 +254,7 @@ class MydataRepository:
         return (await self.session.scalars(stmt)).all()
 
     async def log_calls(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(insert(MydataAccessLog), rows)
+        await execute_many_in(self.session, _ACCESS_LOG_INSERT, rows)
 
     async def store_tokens(
         self, consent_id: str, *, access_sealed: str, refresh_sealed: str | None, expires_at: datetime
@@ -273,14 +265,10 @@ class MydataRepository:
             .values(access_sealed=access_sealed, refresh_sealed=refresh_sealed, expires_at=expires_at)
         )
 
-    async def touch_link(self, consent_id: str, at: datetime, list_timestamp: str | None) -> None:
-        """A collection of the link succeeded at ``at``; the list API answered ``list_timestamp``."""
-        await self.session.execute(
-            update(MydataLink)
-            .where(MydataLink.consent_id == consent_id)
-            .values(collected_at=at, list_timestamp=list_timestamp)
-            .execution_options(synchronize_session=False)
-        )
+    async def touch_links(self, rows: list[dict[str, Any]]) -> None:
+        """``{consent_id, at, list_timestamp}``: the links' collections succeeded at ``at``, their
+        list APIs answered ``list_timestamp``."""
+        await execute_many_in(self.session, _LINK_TOUCH, rows)
 
 
 _RECORD_INSERT = RawQuery(
@@ -290,14 +278,21 @@ _RECORD_INSERT = RawQuery(
 )
 
 
-def _asset_upsert(dialect: Any) -> Any:
-    table: Any = MydataAsset.__table__
-    statement = dialect.insert(table)
-    kept = ("name", "masked", "status", "balance", "detail", "consent_id", "updated_at")
-    return statement.on_conflict_do_update(
-        index_elements=["subject", "org_code", "key_digest"],
-        set_={name: statement.excluded[name] for name in kept},
-    ).returning(table.c.id, table.c.subject, table.c.org_code, table.c.key_digest)
-
-
-_ASSET_UPSERT = {"postgresql": _asset_upsert(postgresql), "sqlite": _asset_upsert(sqlite)}
+_ASSET_UPSERT = RawQuery(
+    "INSERT INTO mydata_asset (subject, org_code, kind, key_digest, key_sealed, name, masked, status, balance, "
+    "detail, consent_id, first_seen, updated_at) VALUES (:subject, :org_code, :kind, :key_digest, :key_sealed, "
+    ":name, :masked, :status, :balance, :detail, :consent_id, :first_seen, :updated_at) "
+    "ON CONFLICT (subject, org_code, key_digest) DO UPDATE SET name = excluded.name, masked = excluded.masked, "
+    "status = excluded.status, balance = excluded.balance, detail = excluded.detail, "
+    "consent_id = excluded.consent_id, updated_at = excluded.updated_at"
+)  # an asset found again keeps its id and first_seen
+_ACCESS_LOG_INSERT = RawQuery(
+    "INSERT INTO mydata_access_log (subject, org_code, api, api_type, asset_id, purpose, rsp_code, at) "
+    "VALUES (:subject, :org_code, :api, :api_type, :asset_id, :purpose, :rsp_code, :at)"
+)
+_JOB_FINISH = RawQuery(
+    "UPDATE mydata_job SET state = :state, outcome = :outcome, finished_at = :at, lease_until = NULL WHERE id = :id"
+)
+_LINK_TOUCH = RawQuery(
+    "UPDATE mydata_link SET collected_at = :at, list_timestamp = :list_timestamp WHERE consent_id = :consent_id"
+)
