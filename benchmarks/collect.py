@@ -223,12 +223,12 @@ def run_collector(customers: int, calls_file: str | None) -> None:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
 
-    if os.environ.get("BENCH_PROFILE"):  # the collector under cProfile: BENCH_PROFILE=stats.prof
+    if os.environ.get("BENCH_PROFILE"):  # the collector under cProfile: BENCH_PROFILE=/tmp/c{customers}.prof
         import cProfile
 
         with cProfile.Profile() as profile:
             result = asyncio.run(main())
-        profile.dump_stats(os.environ["BENCH_PROFILE"])
+        profile.dump_stats(os.environ["BENCH_PROFILE"].format(customers=customers))
     else:
         result = asyncio.run(main())
     if calls_file is not None:

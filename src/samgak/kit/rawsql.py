@@ -20,6 +20,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import asyncpg
@@ -39,6 +40,13 @@ class RawQuery:
 
     def arguments(self, params: dict[str, Any]) -> list[Any]:
         return [params[name] for name in self.names]
+
+    def rows(self, params: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """Many rows' arguments at C speed (``executemany`` on thousands of rows)."""
+        pick = itemgetter(*self.names)
+        if len(self.names) == 1:
+            return [(pick(row),) for row in params]
+        return [pick(row) for row in params]
 
 
 class Reader:
@@ -111,16 +119,24 @@ async def execute_many_in(session: AsyncSession, query: RawQuery, rows: Sequence
 
 async def _execute_many(connection: AsyncConnection, query: RawQuery, rows: Sequence[dict[str, Any]]) -> None:
     driver: Any = (await connection.get_raw_connection()).driver_connection
+    arguments = query.rows(rows)
     if connection.dialect.name == "postgresql":
-        await driver.executemany(query.postgres_sql, [query.arguments(row) for row in rows])
+        await driver.executemany(query.postgres_sql, arguments)
     else:
-        await driver.executemany(
-            query.sqlite_sql, [[_sqlite_value(v) for v in query.arguments(row)] for row in rows]
-        )
+        await driver.executemany(query.sqlite_sql, _sqlite_rows(arguments))
 
 
-def _sqlite_value(value: Any) -> Any:
-    """Aware timestamps as the naive UTC text SQLAlchemy stores in SQLite (microseconds always)."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
+def _sqlite_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Aware timestamps as the naive UTC text SQLAlchemy stores in SQLite (microseconds always);
+    rows of one statement hold the same types, so the first row tells which columns to convert."""
+    stamped = [i for i, value in enumerate(rows[0]) if isinstance(value, datetime)] if rows else []
+    if not stamped:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for i in stamped:
+            if values[i] is not None:
+                values[i] = values[i].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        converted.append(tuple(values))
+    return converted

@@ -120,7 +120,9 @@ def _int(value: Any) -> int:
 
 
 def _key(*parts: Any) -> str:
-    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:40]
+    """A record's de-duplication key: its identifying fields, hashed when longer than 64."""
+    text = "|".join(map(str, parts))
+    return text if len(text) <= 64 else hashlib.sha256(text.encode()).hexdigest()
 
 
 def _mask(number: str) -> str:
