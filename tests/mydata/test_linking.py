@@ -107,6 +107,19 @@ async def test_refresh_adds_no_duplicates_and_keeps_asset_ids(linked: Any) -> No
     assert dashboard.status_code == 200 and re.search(r"\d{1,3}(,\d{3})*원", dashboard.text)
 
 
+async def test_the_access_log_says_which_asset_was_read_when_and_why(linked: Any) -> None:
+    browser = linked["browser"]
+    deposit = next(a for a in (await portfolio(browser))["assets"] if a["kind"] == "deposit")
+    page = (await browser.get("/mydata/consents")).text
+    rows = re.findall(
+        r"<tr><td>[^<]+</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>",
+        page,
+    )
+    read = [r for r in rows if r[2] == "은행-003" and r[1] == f"{deposit['name']} {deposit['masked']}"]
+    assert read and all(r[0] == "우리은행" and r[4] == "통합 자산관리" for r in read), rows[:5]
+    assert any(r[2] == "은행-001" and r[1] == "목록" for r in rows)  # a list API reads no single asset
+
+
 async def test_scheduled_sweep_collects_due_links_inside_non_peak_windows_only(linked: Any, app: Any) -> None:
     from datetime import datetime, timedelta
 

@@ -62,12 +62,15 @@ class Fetched:
     records: list[dict[str, Any]] = field(default_factory=list)  # rows of mydata_record, no asset_id
 
 
+Asset = tuple[str, str]  # (kind, the holder's number): which asset a call read
+
+
 @dataclass
 class HolderResult:
     org_code: str
     org_name: str
     assets: list[Fetched] = field(default_factory=list)
-    calls: list[tuple[str, str]] = field(default_factory=list)  # (api, rsp_code)
+    calls: list[tuple[str, str, Asset | None]] = field(default_factory=list)  # (api, rsp_code, asset read)
     error: HolderError | None = None
     tokens: Tokens | None = None  # refreshed before collecting (to be stored with the data)
     list_timestamp: str | None = None  # what the list API answered (sent again next time)
@@ -176,40 +179,42 @@ class _Reader:
         return kept
 
     async def pages(
-        self, method: str, path: str, api: str, list_field: str, **args: str
+        self, method: str, path: str, api: str, list_field: str, *, asset: Asset, **args: str
     ) -> list[dict[str, Any]]:
-        return (await self._listing(method, path, api, list_field, **args)).items
+        return (await self._listing(method, path, api, list_field, asset=asset, **args)).items
 
-    async def _listing(self, method: str, path: str, api: str, list_field: str, **args: str) -> Listing:
+    async def _listing(
+        self, method: str, path: str, api: str, list_field: str, *, asset: Asset | None, **args: str
+    ) -> Listing:
         async with self.limit:
             try:
                 listing = await self.client.all_pages(
                     method, path, self.token, api_type=self.api_type, args=args, list_field=list_field
                 )
             except HolderError as refused:
-                self.result.calls.append((api, refused.rsp_code))
+                self.result.calls.append((api, refused.rsp_code, asset))
                 raise
-        self.result.calls.append((api, "00000"))
+        self.result.calls.append((api, "00000", asset))
         return listing
 
     async def listed(self, path: str, api: str, list_field: str) -> list[dict[str, Any]]:
         """The consented assets of a list API (은행-001, 카드-001, 통신-001), asked with the last
         ``search_timestamp``; a list the holder reports unchanged is the one known (2.6)."""
         since = {"search_timestamp": self.since} if self.since else {}
-        listing = await self._listing("GET", path, api, list_field, limit="500", **since)
+        listing = await self._listing("GET", path, api, list_field, asset=None, limit="500", **since)
         self.result.list_timestamp = listing.search_timestamp
         if self.since and not listing.items and listing.search_timestamp == self.since:
             return list(self.known)
         return [item for item in listing.items if str(item.get("is_consent")).lower() == "true"]
 
-    async def one(self, method: str, path: str, api: str, **args: str) -> dict[str, Any]:
+    async def one(self, method: str, path: str, api: str, *, asset: Asset, **args: str) -> dict[str, Any]:
         async with self.limit:
             try:
                 body = await self.client.call(method, path, self.token, api_type=self.api_type, args=args)
             except HolderError as refused:
-                self.result.calls.append((api, refused.rsp_code))
+                self.result.calls.append((api, refused.rsp_code, asset))
                 raise
-        self.result.calls.append((api, "00000"))
+        self.result.calls.append((api, "00000", asset))
         return body
 
     # ---------------------------------------------------------------- bank
@@ -221,12 +226,16 @@ class _Reader:
         number = str(item["account_num"])
         w = self.window
         if str(item.get("account_type", "")).startswith("3"):
-            detail = await self.one("POST", "/v1/bank/accounts/loan/detail", "은행-009", account_num=number)
+            loan = ("loan", number)
+            detail = await self.one(
+                "POST", "/v1/bank/accounts/loan/detail", "은행-009", asset=loan, account_num=number
+            )
             trans = await self.pages(
                 "POST",
                 "/v1/bank/accounts/loan/transactions",
                 "은행-010",
                 "trans_list",
+                asset=loan,
                 account_num=number,
                 from_date=w.from_date,
                 to_date=w.to_date,
@@ -254,12 +263,16 @@ class _Reader:
                 _without(item, "account_num"),
                 records,
             )
-        detail = await self.one("POST", "/v1/bank/accounts/deposit/detail", "은행-003", account_num=number)
+        deposit = ("deposit", number)
+        detail = await self.one(
+            "POST", "/v1/bank/accounts/deposit/detail", "은행-003", asset=deposit, account_num=number
+        )
         trans = await self.pages(
             "POST",
             "/v1/bank/accounts/deposit/transactions",
             "은행-004",
             "trans_list",
+            asset=deposit,
             account_num=number,
             from_date=w.from_date,
             to_date=w.to_date,
@@ -304,6 +317,7 @@ class _Reader:
             "/v1/card/bills",
             "카드-004",
             "bill_list",
+            asset=("card_bills", "bills"),
             from_month=w.from_month,
             to_month=w.to_month,
             limit="500",
@@ -334,6 +348,7 @@ class _Reader:
             f"/v1/card/cards/{card_id}/approval-domestic",
             "카드-008",
             "approved_list",
+            asset=("card", card_id),
             from_date=w.from_date,
             to_date=w.to_date,
             limit="500",
@@ -378,6 +393,7 @@ class _Reader:
                 "POST",
                 "/v1/telecom/telecoms/bills",
                 "통신-002",
+                asset=("telecom", mgmt_id),
                 mgmt_id=mgmt_id,
                 from_month=w.from_month,
                 to_month=w.to_month,
@@ -386,6 +402,7 @@ class _Reader:
                 "POST",
                 "/v1/telecom/telecoms/transactions",
                 "통신-003",
+                asset=("telecom", mgmt_id),
                 mgmt_id=mgmt_id,
                 from_month=w.from_month,
                 to_month=w.to_month,
@@ -395,6 +412,7 @@ class _Reader:
                 "/v1/telecom/telecoms/paid-transactions",
                 "통신-004",
                 "trans_list",
+                asset=("telecom", mgmt_id),
                 mgmt_id=mgmt_id,
                 from_date=w.from_date,
                 to_date=w.to_date,
@@ -707,7 +725,7 @@ async def _store(database: Database, mydata: Mydata, jobs: Sequence[Job]) -> Non
     now = utcnow()
     assets: dict[tuple[str, str, str], dict[str, Any]] = {}
     records: list[tuple[tuple[str, str, str], list[dict[str, Any]]]] = []
-    calls: list[dict[str, Any]] = []
+    calls: list[tuple[tuple[str, str, str] | None, dict[str, Any]]] = []  # (asset read, log row)
     for job in jobs:
         if job.link is None or job.result is None:
             continue
@@ -731,17 +749,21 @@ async def _store(database: Database, mydata: Mydata, jobs: Sequence[Job]) -> Non
             }
             records.append(((link.subject, link.org_code, digest), fetched.records))
         calls += [
-            {
-                "subject": link.subject,
-                "org_code": link.org_code,
-                "api": api,
-                "api_type": job.api_type,
-                "asset_id": None,
-                "purpose": "통합 자산관리",
-                "rsp_code": code,
-                "at": now,
-            }
-            for api, code in job.result.calls
+            (
+                (link.subject, link.org_code, keyed_digest(mydata.digest_key, f"{read[0]}:{read[1]}"))
+                if read
+                else None,
+                {
+                    "subject": link.subject,
+                    "org_code": link.org_code,
+                    "api": api,
+                    "api_type": job.api_type,
+                    "purpose": link.purpose,
+                    "rsp_code": code,
+                    "at": now,
+                },
+            )
+            for api, code, read in job.result.calls
         ]
     touched = [
         {"consent_id": job.consent_id, "at": now, "list_timestamp": job.result.list_timestamp}
@@ -755,7 +777,7 @@ async def _store(database: Database, mydata: Mydata, jobs: Sequence[Job]) -> Non
         await repo.add_records(
             [record | {"asset_id": ids[key]} for key, rows in records for record in rows]
         )  # rows already stored are skipped
-        await repo.log_calls(calls)
+        await repo.log_calls([row | {"asset_id": ids.get(read) if read else None} for read, row in calls])
         for job in jobs:
             tokens = job.result.tokens if job.link is not None and job.result is not None else None
             if tokens is not None:

@@ -257,6 +257,7 @@ async def complete_link(
                     org_code=org_code,
                     scope=answer.scope,
                     cycle=document.get("fnd_cycle") if document.get("is_scheduled") == "true" else None,
+                    purpose=str(document.get("purpose") or "통합 자산관리")[:100],
                     access_sealed=mydata.sealer.seal(answer.access_token),
                     refresh_sealed=mydata.sealer.seal(answer.refresh_token) if answer.refresh_token else None,
                     expires_at=now + timedelta(seconds=answer.expires_in),

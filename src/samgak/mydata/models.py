@@ -59,6 +59,9 @@ class MydataLink(Base):
     org_code: Mapped[str] = mapped_column(String(10))
     scope: Mapped[str] = mapped_column(String(500))
     cycle: Mapped[str | None] = mapped_column(String(4))  # scheduled transmission (None: on demand only)
+    purpose: Mapped[str] = mapped_column(
+        String(100), server_default="통합 자산관리"
+    )  # the consent's (access log)
     access_sealed: Mapped[str] = mapped_column(Text)
     refresh_sealed: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -244,14 +244,19 @@ class MydataRepository:
         await self.session.execute(delete(MydataAsset).where(MydataAsset.consent_id == consent_id))
         return int(assets or 0), int(records or 0)
 
-    async def access_log_of(self, subject: str, limit: int = 200) -> Sequence[MydataAccessLog]:
+    async def access_log_of(
+        self, subject: str, limit: int = 200
+    ) -> Sequence[tuple[MydataAccessLog, str | None, str | None]]:
+        """The newest calls made for the person, each with the asset it read (name, masked number;
+        None for list APIs and assets deleted since)."""
         stmt = (
-            select(MydataAccessLog)
+            select(MydataAccessLog, MydataAsset.name, MydataAsset.masked)
+            .outerjoin(MydataAsset, MydataAsset.id == MydataAccessLog.asset_id)
             .where(MydataAccessLog.subject == subject)
             .order_by(MydataAccessLog.id.desc())
             .limit(limit)
         )
-        return (await self.session.scalars(stmt)).all()
+        return [(row, name, masked) for row, name, masked in (await self.session.execute(stmt)).all()]
 
     async def log_calls(self, rows: list[dict[str, Any]]) -> None:
         await execute_many_in(self.session, _ACCESS_LOG_INSERT, rows)

@@ -108,6 +108,8 @@ ENGLISH = {
         "Which institution Samgak MyData received data from, when, and for what purpose."
     ),
     "구분": "Type",
+    "자산": "Asset",
+    "목록": "List",
     "결과": "Result",
     "성공": "OK",
     "바꿀 수 있는 전송요구를 찾을 수 없습니다": "No consent to change",
