@@ -130,7 +130,10 @@ async def test_scheduled_sweep_collects_due_links_inside_non_peak_windows_only(l
 
     database, service = app.state.platform_db, app.state.mydata
     async with database.read_sessions() as session:
-        rows = (await session.execute(text("SELECT subject, cycle FROM mydata_link"))).all()
+        mine = "SELECT subject FROM mydata_link WHERE org_code = 'WRCD000041'"  # only this module links it
+        rows = (
+            await session.execute(text(f"SELECT subject, cycle FROM mydata_link WHERE subject IN ({mine})"))
+        ).all()
     assert rows and all(cycle == "1/w" for _, cycle in rows)  # the consent asked for weekly
     subject = rows[0][0]
 
@@ -166,7 +169,9 @@ async def test_a_scheduled_job_cut_off_midway_is_not_called_again_this_cycle(lin
 
     database, service = app.state.platform_db, app.state.mydata
     async with database.read_sessions() as session:
-        subject = (await session.execute(text("SELECT subject FROM mydata_link"))).scalars().first()
+        subject = (
+            await session.execute(text("SELECT subject FROM mydata_link WHERE org_code = 'WRCD000041'"))
+        ).scalar_one()
         links = list(await MydataRepository(session).links_of(subject))
         calls = (await session.execute(text("SELECT count(*) FROM mydata_access_log"))).scalar_one()
     run_id = await start_run(database, links, api_type="scheduled", origin="schedule")

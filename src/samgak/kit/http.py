@@ -43,6 +43,7 @@ class Unreachable(Exception):
 class Answer:
     status: int
     body: bytes
+    location: str | None = None  # a redirect's target (redirects are never followed)
 
     def json(self) -> dict[str, Any]:
         """The body as a JSON object (``{}`` when it is not one)."""
@@ -88,7 +89,7 @@ class HttpxSender:
             )
         except httpx.TransportError as failed:
             raise Unreachable(str(failed) or type(failed).__name__) from failed
-        return Answer(response.status_code, response.content)
+        return Answer(response.status_code, response.content, response.headers.get("location"))
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -121,9 +122,15 @@ class AiohttpSender:
     ) -> Answer:
         try:
             async with self._open().request(
-                method, self.base_url + path, headers=headers, params=params, json=json, data=form
+                method,
+                self.base_url + path,
+                headers=headers,
+                params=params,
+                json=json,
+                data=form,
+                allow_redirects=False,
             ) as response:
-                return Answer(response.status, await response.read())
+                return Answer(response.status, await response.read(), response.headers.get("Location"))
         except (aiohttp.ClientError, TimeoutError) as failed:
             raise Unreachable(str(failed) or type(failed).__name__) from failed
 

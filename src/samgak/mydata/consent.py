@@ -13,6 +13,9 @@ the old one (``replaced``) and every asset keeps its id. From ``RENEW_WITHIN`` d
 date the customer is reminded on every page of the service; past it the consent has ``expired``
 and nothing more is collected under it.
 
+Individual authentication (개별인증, 3.1) is the fallback for one holder: the person signs in at
+the holder's own page, chooses there, and the holder sends them back with a code for tokens.
+
 Linking (별첨2): the bundle goes to the CA once (IA102), the person signs it with one passkey
 assertion at the alliance identity, the signed consents come back (IA103) and 통합인증-002 goes to
 every holder at once; each holder's tokens go to the vault, sealed.
@@ -39,7 +42,8 @@ from samgak.mydata.runtime import INDUSTRY_SCOPES, Mydata
 from samgak.mydata.words import _
 
 CYCLES = ("1/w", "2/m", "1/m")  # scheduled transmission: weekly up to monthly (2.7)
-RENEW_WITHIN = timedelta(days=30)  # reminders to renew start this long before the end date
+RENEW_WITHIN = timedelta(days=30)
+INDIVIDUAL = "개별인증"  # the detail of a request linked by individual authentication  # reminders to renew start this long before the end date
 
 
 class ConsentError(Exception):
@@ -133,10 +137,7 @@ async def request_link(database: Database, mydata: Mydata, person: Person, reque
     chosen = [code for code in dict.fromkeys(request.org_codes) if code in mydata.holders]
     if not chosen:
         raise ConsentError(_("연결할 기관을 하나 이상 고르세요"))
-    if request.cycle not in CYCLES:
-        raise ConsentError(_("정기 전송 주기는 1/w, 2/m, 1/m 중 하나입니다"))
-    if not request.purpose.strip():
-        raise ConsentError(_("전송 목적을 적어 주세요"))
+    _check(request)
     now = utcnow()
     bundle = []
     for org_code in chosen:
@@ -237,37 +238,118 @@ async def complete_link(
         if not await repo.finish_signing(cert_tx_id, now):
             raise ConsentError(_("이미 처리된 연결 요청입니다"))
         for consent_id, answer in zip(consent_ids, answers, strict=True):
-            org_code = requested[consent_id].org_code
-            name = mydata.holders[org_code].member.org_name
-            if isinstance(answer, HolderError):
-                await repo.add(_event(consent_id, person.subject, org_code, "refused", now, answer.message))
-                failed = _("{org} 연결 실패: {why}", org=name, why=answer.message)
-                outcomes.append(LinkOutcome(org_code, name, False, failed))
-                continue
-            if org_code in earlier:  # the new consent replaces the old one (assets keep their ids)
-                await repo.drop_link(earlier[org_code])
-                await repo.add(
-                    _event(earlier[org_code], person.subject, org_code, "replaced", now, consent_id)
-                )
-            document = json.loads(requested[consent_id].document or "{}")
-            await repo.add(
-                MydataLink(
-                    consent_id=consent_id,
-                    subject=person.subject,
-                    org_code=org_code,
-                    scope=answer.scope,
-                    cycle=document.get("fnd_cycle") if document.get("is_scheduled") == "true" else None,
-                    purpose=str(document.get("purpose") or "통합 자산관리")[:100],
-                    access_sealed=mydata.sealer.seal(answer.access_token),
-                    refresh_sealed=mydata.sealer.seal(answer.refresh_token) if answer.refresh_token else None,
-                    expires_at=now + timedelta(seconds=answer.expires_in),
-                    linked_at=now,
-                    collected_at=None,
-                )
-            )
-            await repo.add(_event(consent_id, person.subject, org_code, "linked", now, answer.scope))
-            outcomes.append(LinkOutcome(org_code, name, True, _("{org} 연결 완료", org=name)))
+            outcomes.append(await _settle(repo, mydata, requested[consent_id], answer, earlier, now))
     return outcomes
+
+
+async def _settle(
+    repo: MydataRepository,
+    mydata: Mydata,
+    requested: MydataConsentEvent,
+    answer: Tokens | HolderError,
+    earlier: dict[str, str],
+    now: datetime,
+) -> LinkOutcome:
+    """A holder's answer to a transmission request: refused, or tokens to the vault (replacing
+    the person's earlier link to that holder: assets keep their ids)."""
+    consent_id, subject, org_code = requested.consent_id, requested.subject, requested.org_code
+    name = mydata.holders[org_code].member.org_name
+    if isinstance(answer, HolderError):
+        await repo.add(_event(consent_id, subject, org_code, "refused", now, answer.message))
+        return LinkOutcome(org_code, name, False, _("{org} 연결 실패: {why}", org=name, why=answer.message))
+    if org_code in earlier:
+        await repo.drop_link(earlier[org_code])
+        await repo.add(_event(earlier[org_code], subject, org_code, "replaced", now, consent_id))
+    document = json.loads(requested.document or "{}")
+    await repo.add(
+        MydataLink(
+            consent_id=consent_id,
+            subject=subject,
+            org_code=org_code,
+            scope=answer.scope,
+            cycle=document.get("fnd_cycle") if document.get("is_scheduled") == "true" else None,
+            purpose=str(document.get("purpose") or "통합 자산관리")[:100],
+            access_sealed=mydata.sealer.seal(answer.access_token),
+            refresh_sealed=mydata.sealer.seal(answer.refresh_token) if answer.refresh_token else None,
+            expires_at=now + timedelta(seconds=answer.expires_in),
+            linked_at=now,
+            collected_at=None,
+        )
+    )
+    await repo.add(_event(consent_id, subject, org_code, "linked", now, answer.scope))
+    return LinkOutcome(org_code, name, True, _("{org} 연결 완료", org=name))
+
+
+def callback_uri(mydata: Mydata) -> str:
+    """Where a holder sends the person back after 개별인증 (registered with the service)."""
+    return f"{mydata.settings.public_base_url}/mydata/callback"
+
+
+async def request_individual(
+    database: Database, mydata: Mydata, person: Person, org_code: str, request: Request
+) -> str:
+    """개별인증 (3.1), the fallback for one holder: the transmission request is recorded and the
+    holder's page returned, where the person signs in and chooses what it sends (개별인증-001).
+    The ``state`` sent along ties the answer to this request and this person."""
+    _check(request)
+    if org_code not in mydata.holders:
+        raise ConsentError(_("연결할 기관을 하나 이상 고르세요"))
+    state = secrets.token_urlsafe(24)
+    page = await mydata.holders[org_code].client.authorization_page(
+        ci=person.ci, redirect_uri=callback_uri(mydata), state=state
+    )
+    now = utcnow()
+    async with database.unit_of_work() as session:
+        await MydataRepository(session).add(
+            MydataConsentEvent(
+                consent_id=_tx_id(mydata, org_code, now),
+                subject=person.subject,
+                org_code=org_code,
+                kind="requested",
+                document=consent_document(mydata, org_code, request),
+                detail=f"{INDIVIDUAL} state={state}",
+                at=now,
+            )
+        )
+    return page
+
+
+async def complete_individual(
+    database: Database, mydata: Mydata, person: Person, *, state: str, code: str | None, error: str | None
+) -> LinkOutcome:
+    """The holder sent the person back (개별인증-001's answer): the code for tokens (개별인증-002),
+    or the holder's refusal; once per request."""
+    async with database.read_sessions() as reading:
+        repo = MydataRepository(reading)
+        pending = {c.consent_id for c in await consents_of(reading, person.subject) if c.state == "requested"}
+        found = [
+            e
+            for e in await repo.events_of(person.subject)
+            if e.kind == "requested" and e.detail == f"{INDIVIDUAL} state={state}" and e.consent_id in pending
+        ]
+        earlier = {link.org_code: link.consent_id for link in await repo.links_of(person.subject)}
+    if not found or not state:
+        raise ConsentError(_("연결 요청을 찾을 수 없습니다. 처음부터 다시 시작하세요"))
+    requested = found[0]
+    answer: Tokens | HolderError
+    if code:
+        try:
+            answer = await mydata.holders[requested.org_code].client.exchange_code(
+                code=code, redirect_uri=callback_uri(mydata)
+            )
+        except HolderError as refused:
+            answer = refused
+    else:
+        answer = HolderError(400, "access_denied", error or "access_denied")
+    async with database.unit_of_work() as session:
+        return await _settle(MydataRepository(session), mydata, requested, answer, earlier, utcnow())
+
+
+def _check(request: Request) -> None:
+    if request.cycle not in CYCLES:
+        raise ConsentError(_("정기 전송 주기는 1/w, 2/m, 1/m 중 하나입니다"))
+    if not request.purpose.strip():
+        raise ConsentError(_("전송 목적을 적어 주세요"))
 
 
 def _event(

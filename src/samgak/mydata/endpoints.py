@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -158,29 +158,73 @@ def _holders(mydata: Mydata) -> list[dict[str, str]]:
     ]
 
 
+async def _asked(request: Request) -> consents.Request:
+    """What the linking form asks for."""
+    form = await request.form()
+    return consents.Request(
+        org_codes=[str(v) for v in form.getlist("org")],
+        purpose=str(form.get("purpose", "통합 자산관리")).strip()[:60],
+        is_scheduled=form.get("scheduled") == "true",
+        cycle=str(form.get("cycle") or "1/w"),
+        trans_memo=form.get("trans_memo") == "true",
+        merchant_names=form.get("merchant_names") == "true",
+    )
+
+
 @router.post("/mydata/link")
-async def link(
-    request: Request,
-    purpose: str = Form("통합 자산관리"),
-    scheduled: str = Form(""),
-    cycle: str = Form("1/w"),
-    trans_memo: str = Form(""),
-    merchant_names: str = Form(""),
-    mydata: Mydata = Depends(get_mydata),
-) -> Response:
+async def link(request: Request, mydata: Mydata = Depends(get_mydata)) -> Response:
     person = await signed_in_person(request)
     if person is None:
         return _sign_in(request)
-    chosen = [str(v) for v in (await request.form()).getlist("org")]
-    asked = consents.Request(
-        org_codes=chosen,
-        purpose=purpose.strip()[:60],
-        is_scheduled=scheduled == "true",
-        cycle=cycle,
-        trans_memo=trans_memo == "true",
-        merchant_names=merchant_names == "true",
-    )
-    return await _ask(request, mydata, person, asked)
+    return await _ask(request, mydata, person, await _asked(request))
+
+
+@router.post("/mydata/link/individual")
+async def link_individually(request: Request, mydata: Mydata = Depends(get_mydata)) -> Response:
+    """개별인증, the fallback for one holder: to the holder's own sign-in and consent page."""
+    person = await signed_in_person(request)
+    if person is None:
+        return _sign_in(request)
+    asked = await _asked(request)
+    org_code = str((await request.form()).get("individual", ""))
+    try:
+        page = await consents.request_individual(
+            request.app.state.platform_db, mydata, person, org_code, asked
+        )
+    except consents.ConsentError as refused:
+        return _link_form(request, mydata, asked, str(refused), 400)
+    except HolderError as refused:
+        return _link_form(
+            request, mydata, asked, _("{org} 연결 실패: {why}", org=org_code, why=refused.message), 502
+        )
+    return RedirectResponse(page, 303)
+
+
+@router.get("/mydata/callback")
+async def individual_callback(request: Request, mydata: Mydata = Depends(get_mydata)) -> Response:
+    """Where the holder sends the person back (개별인증-001's answer: ``code`` or ``error``)."""
+    person = await signed_in_person(request)
+    if person is None:
+        return _sign_in(request)
+    database, query = request.app.state.platform_db, request.query_params
+    try:
+        outcome = await consents.complete_individual(
+            database,
+            mydata,
+            person,
+            state=query.get("state", ""),
+            code=query.get("code"),
+            error=query.get("error_description") or query.get("error"),
+        )
+    except consents.ConsentError as refused:
+        return _page(request, "error.html", {"message": str(refused)}, 400)
+    collected = []
+    if outcome.linked:
+        report = await collect(
+            database, mydata, person.subject, api_type="user-consent", only=[outcome.org_code]
+        )
+        collected = [r.message for r in report.results]
+    return _page(request, "done.html", {"outcomes": [outcome], "collected": collected})
 
 
 async def _ask(request: Request, mydata: Mydata, person: Person, asked: consents.Request) -> Response:

@@ -110,6 +110,46 @@ class HolderClient:
         )
         return _tokens(response, None)
 
+    async def authorization_page(self, *, ci: str, redirect_uri: str, state: str) -> str:
+        """개별인증-001 (3.1): where the person signs in at the holder and chooses what it sends
+        (the holder answers with a redirect there); its address."""
+        response = await self._send(
+            "GET",
+            "/oauth/2.0/authorize",
+            headers={"x-user-ci": ci, "x-api-tran-id": self._tran_id()},
+            params={
+                "org_code": self.org_code,
+                "response_type": "code",
+                "client_id": self.client_id,
+                "redirect_uri": redirect_uri,
+                "state": state,
+            },
+        )
+        if response.status != 302 or not response.location or "error=" in response.location:
+            body = response.json()
+            raise HolderError(
+                response.status,
+                str(body.get("error") or response.status),
+                str(body.get("error_description") or "authorization refused"),
+            )
+        return response.location
+
+    async def exchange_code(self, *, code: str, redirect_uri: str) -> Tokens:
+        """개별인증-002: tokens for the authorization code the holder sent back."""
+        response = await self._send(
+            "POST",
+            "/oauth/2.0/token",
+            form={
+                "org_code": self.org_code,
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "redirect_uri": redirect_uri,
+            },
+        )
+        return _tokens(response, None)
+
     async def refresh(self, refresh_token: str) -> Tokens:
         """개별인증-003: new tokens for a link before its access token expires (3.1)."""
         response = await self._send(

@@ -79,6 +79,7 @@ ENGLISH = {
         "Kept until the consent ends (one year) · withdraw any time before; withdrawing deletes what we received."
     ),
     "전송요구하고 서명하기": "Request and sign",
+    "이 기관만 개별인증으로": "This one only, signing in at it",
     "연결할 기관을 하나 이상 고르세요": "Choose at least one institution to link",
     "정기 전송 주기는 1/w, 2/m, 1/m 중 하나입니다": "The schedule is one of 1/w, 2/m, 1/m",
     "전송 목적을 적어 주세요": "Write the purpose",
