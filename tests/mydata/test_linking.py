@@ -90,6 +90,7 @@ async def test_one_signature_links_every_member_the_person_uses(linked: Any) -> 
     assert len(mine) == len(deposits)
     assert picture["net_worth"] == picture["deposits_total"] - picture["loans_total"]
     assert any(m["spending"] > 0 for m in picture["months"])
+    assert picture["recurring"] and all(r["months"] >= 3 for r in picture["recurring"])
 
 
 async def test_refresh_adds_no_duplicates_and_keeps_asset_ids(linked: Any) -> None:

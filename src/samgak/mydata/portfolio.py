@@ -2,8 +2,10 @@
 
 Everything here is computed from the person's own collected data (only what their live consents
 brought in): balances and net worth, monthly income and spending from bank transactions, card
-spending by merchant, telecom bills and payments, carrier-billing micro-payments, which account
-pays the KT bill (auto-pay detection), and a few plain-Korean insights.
+spending by merchant, telecom bills and payments, carrier-billing micro-payments, recurring
+payments (the same payee from the same account or card in at least three of the last six months,
+about the same amount, about once a month), which account or card pays the KT bill (auto-pay
+detection), and a few plain insights.
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ class MonthFlow:
     spending: int  # positive won
 
 
+@dataclass(frozen=True, slots=True)
+class Recurring:
+    """A payment that comes back every month from one account or card."""
+
+    what: str
+    paid_from: AssetLine
+    amount: int  # the typical (median) monthly amount, won
+    months: int  # in how many of the last six months
+
+
 @dataclass
 class Portfolio:
     assets: list[AssetLine] = field(default_factory=list)
@@ -49,7 +61,8 @@ class Portfolio:
     telecom_bills: list[tuple[str, int]] = field(default_factory=list)  # (YYYYMM, won), oldest first
     micro_payments_month: int = 0
     micro_payments_6m: int = 0
-    kt_autopay: AssetLine | None = None
+    recurring: list[Recurring] = field(default_factory=list)
+    kt_autopay: AssetLine | None = None  # the account or card the KT bill is paid from
     upcoming: list[tuple[str, str, int]] = field(default_factory=list)  # (YYYYMMDD, what, won) from today
     insights: list[str] = field(default_factory=list)
 
@@ -98,15 +111,16 @@ def _flows(picture: Portfolio, rows: Sequence[tuple[MydataRecord, MydataAsset]],
     merchants: dict[str, int] = defaultdict(int)
     bills: dict[str, int] = {}
     micro: dict[str, int] = defaultdict(int)
+    paid: dict[tuple[int, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for record, asset in rows:
         month = record.at[:6]
+        if record.kind in ("deposit_tx", "approval") and record.amount < 0 and month in six:
+            paid[(asset.id, record.description)][month].append(-record.amount)
         if record.kind == "deposit_tx":
             if record.amount > 0:
                 income[month] += record.amount
             else:
                 spending[month] += -record.amount
-            if "KT" in record.description and record.category == "자동이체" and picture.kt_autopay is None:
-                picture.kt_autopay = next((a for a in picture.assets if a.id == asset.id), None)
         elif record.kind == "approval" and record.amount < 0:
             if month == this_month:
                 picture.card_spending_month += -record.amount
@@ -125,7 +139,28 @@ def _flows(picture: Portfolio, rows: Sequence[tuple[MydataRecord, MydataAsset]],
     picture.telecom_bills = sorted(bills.items())[-12:]
     picture.micro_payments_month = micro.get(this_month, 0)
     picture.micro_payments_6m = sum(micro.get(m, 0) for m in six)
+    picture.recurring = _recurring(picture, paid)
+    picture.kt_autopay = next((r.paid_from for r in picture.recurring if "KT" in r.what), None)
     picture.insights = _insights(picture, this_month)
+
+
+def _recurring(picture: Portfolio, paid: dict[tuple[int, str], dict[str, list[int]]]) -> list[Recurring]:
+    """Payees paid from the same asset in ≥ 3 of the last six months, at most about once a month,
+    each month within 25% of the median amount; largest first."""
+    lines = {a.id: a for a in picture.assets}
+    found = []
+    for (asset_id, what), by_month in paid.items():
+        if (
+            len(by_month) < 3
+            or asset_id not in lines
+            or sum(map(len, by_month.values())) > len(by_month) * 1.5
+        ):
+            continue
+        amounts = sorted(sum(v) for v in by_month.values())
+        median = amounts[len(amounts) // 2]
+        if median and all(abs(a - median) <= median // 4 for a in amounts):
+            found.append(Recurring(what, lines[asset_id], median, len(by_month)))
+    return sorted(found, key=lambda r: -r.amount)
 
 
 def _insights(picture: Portfolio, this_month: str) -> list[str]:
