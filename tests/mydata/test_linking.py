@@ -373,3 +373,37 @@ async def test_asset_page_shows_its_transactions_to_its_owner_only(
     ) as other:
         assert (await prove(other, alliance.person(54))).status_code == 303
         assert (await other.get(f"/mydata/assets/{deposit['id']}")).status_code == 404
+
+
+async def test_a_collection_that_ends_after_a_withdrawal_keeps_nothing(linked: Any, app: Any) -> None:
+    """The race a withdrawal can meet: a collection fetched before it and writes after it. What it
+    brought back is dropped; the consent's data stays deleted."""
+    from sqlalchemy import text
+
+    from samgak.mydata.collect import Job, _fetch, _store
+    from samgak.mydata.repository import MydataRepository
+
+    database, service = app.state.platform_db, app.state.mydata
+    async with database.read_sessions() as session:
+        subject = (
+            await session.execute(text("SELECT subject FROM mydata_link WHERE org_code = 'WRCD000041'"))
+        ).scalar_one()
+        repo = MydataRepository(session)
+        link = next(link for link in await repo.links_of(subject) if link.org_code == "WRCD000041")
+        known = (await repo.assets_of_links([link.consent_id]))[link.consent_id]
+    job = Job(link.consent_id, "user-refresh", link, known)
+    await _fetch(service, job)  # the collection has its data …
+    assert job.result is not None and job.result.assets
+    page = (await linked["browser"].get("/mydata/consents")).text
+    assert f"/mydata/consents/{link.consent_id}/withdraw" in page
+    withdrawn = await linked["browser"].post(f"/mydata/consents/{link.consent_id}/withdraw")  # … then this
+    assert withdrawn.status_code == 303
+    await _store(database, service, [job])  # … and only then does it write
+    async with database.read_sessions() as session:
+        kept = (
+            await session.execute(
+                text("SELECT count(*) FROM mydata_asset WHERE consent_id = :c"), {"c": link.consent_id}
+            )
+        ).scalar_one()
+    assert kept == 0
+    assert all(a["org_code"] != "WRCD000041" for a in (await portfolio(linked["browser"]))["assets"])

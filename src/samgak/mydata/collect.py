@@ -721,7 +721,20 @@ async def _fetch(mydata: Mydata, job: Job) -> None:
 
 
 async def _store(database: Database, mydata: Mydata, jobs: Sequence[Job]) -> None:
-    """Write what ``jobs`` collected in one unit of work, each job marked finished in it."""
+    """Write what ``jobs`` collected in one unit of work, each job marked finished in it.
+
+    Only for links still there when the unit of work starts (locked against a withdrawal until it
+    commits): what a withdrawn consent's last collection brought back is dropped, never kept."""
+    async with database.unit_of_work() as session:
+        repo = MydataRepository(session)
+        alive = await repo.hold_links([job.consent_id for job in jobs if job.link is not None])
+        for job in jobs:
+            if job.link is not None and job.consent_id not in alive:
+                job.link = job.result = None  # withdrawn while it was being collected
+        await _write(repo, mydata, jobs)
+
+
+async def _write(repo: MydataRepository, mydata: Mydata, jobs: Sequence[Job]) -> None:
     now = utcnow()
     assets: dict[tuple[str, str, str], dict[str, Any]] = {}
     records: list[tuple[tuple[str, str, str], list[dict[str, Any]]]] = []
@@ -771,24 +784,22 @@ async def _store(database: Database, mydata: Mydata, jobs: Sequence[Job]) -> Non
         if job.link is not None and job.result is not None and job.result.error is None
     ]
     finished = [{"id": job.job_id, "at": now} | _outcome(job) for job in jobs if job.job_id is not None]
-    async with database.unit_of_work() as session:
-        repo = MydataRepository(session)
-        ids = await repo.upsert_assets(list(assets.values()))  # an asset found again keeps its id
-        await repo.add_records(
-            [record | {"asset_id": ids[key]} for key, rows in records for record in rows]
-        )  # rows already stored are skipped
-        await repo.log_calls([row | {"asset_id": ids.get(read) if read else None} for read, row in calls])
-        for job in jobs:
-            tokens = job.result.tokens if job.link is not None and job.result is not None else None
-            if tokens is not None:
-                await repo.store_tokens(
-                    job.consent_id,
-                    access_sealed=mydata.sealer.seal(tokens.access_token),
-                    refresh_sealed=mydata.sealer.seal(tokens.refresh_token) if tokens.refresh_token else None,
-                    expires_at=now + timedelta(seconds=tokens.expires_in),
-                )
-        await repo.touch_links(touched)
-        await repo.finish_jobs(finished)
+    ids = await repo.upsert_assets(list(assets.values()))  # an asset found again keeps its id
+    await repo.add_records(
+        [record | {"asset_id": ids[key]} for key, rows in records for record in rows]
+    )  # rows already stored are skipped
+    await repo.log_calls([row | {"asset_id": ids.get(read) if read else None} for read, row in calls])
+    for job in jobs:
+        tokens = job.result.tokens if job.link is not None and job.result is not None else None
+        if tokens is not None:
+            await repo.store_tokens(
+                job.consent_id,
+                access_sealed=mydata.sealer.seal(tokens.access_token),
+                refresh_sealed=mydata.sealer.seal(tokens.refresh_token) if tokens.refresh_token else None,
+                expires_at=now + timedelta(seconds=tokens.expires_in),
+            )
+    await repo.touch_links(touched)
+    await repo.finish_jobs(finished)
 
 
 def _outcome(job: Job) -> dict[str, str | None]:

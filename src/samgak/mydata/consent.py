@@ -439,8 +439,8 @@ async def withdraw(database: Database, mydata: Mydata, subject: str, consent_id:
     now = utcnow()
     async with database.unit_of_work() as session:
         repo = MydataRepository(session)
+        await repo.drop_link(consent_id)  # first: waits for a collection writing under this link
         assets, records = await repo.forget_consent(consent_id)
-        await repo.drop_link(consent_id)
         await repo.add(
             _event(consent_id, subject, link.org_code, "withdrawn", now, f"assets={assets} records={records}")
         )

@@ -68,6 +68,18 @@ class MydataRepository:
         stmt = select(MydataLink).where(MydataLink.consent_id.in_(consent_ids))
         return {link.consent_id: link for link in (await self.session.scalars(stmt)).all()}
 
+    async def hold_links(self, consent_ids: Collection[str]) -> set[str]:
+        """Those of the links that exist, share-locked until the unit of work ends (PostgreSQL; on
+        SQLite the unit of work is the only writer): a withdrawal waits for it."""
+        if not consent_ids:
+            return set()
+        stmt = (
+            select(MydataLink.consent_id)
+            .where(MydataLink.consent_id.in_(sorted(set(consent_ids))))
+            .with_for_update(read=True)
+        )
+        return set((await self.session.scalars(stmt)).all())
+
     async def assets_of_links(self, consent_ids: Collection[str]) -> dict[str, list[MydataAsset]]:
         """Consent id → the assets collected under it (what an unchanged list still holds)."""
         stmt = select(MydataAsset).where(MydataAsset.consent_id.in_(consent_ids)).order_by(MydataAsset.id)
