@@ -51,3 +51,27 @@ def test_frequent_shops_two_month_payees_and_changing_amounts_are_not_recurring(
     shown = picture()
     _flows(shown, rows, TODAY)
     assert shown.recurring == [] and shown.kt_autopay is None
+
+
+def test_card_spending_this_month_by_category_largest_first() -> None:
+    from samgak.mydata.categories import category_of
+
+    assert [category_of(m) for m in ("GS25 역삼점", "스타벅스 강남", "KT 통신요금", "동네 철물점")] == [
+        "편의점",
+        "카페",
+        "통신",
+        "기타",
+    ]
+    rows = [
+        (
+            MydataRecord(
+                kind="approval", at="20261103120000", amount=-a, description=m, category=category_of(m)
+            ),
+            CARD,
+        )
+        for m, a in (("스타벅스", 5_000), ("이디야커피", 4_000), ("이마트", 30_000), ("동네 철물점", 2_000))
+    ]
+    shown = picture()
+    _flows(shown, rows, TODAY)
+    assert shown.card_by_category == [("마트", 30_000), ("카페", 9_000), ("기타", 2_000)]
+    assert shown.card_spending_month == 41_000

@@ -38,6 +38,7 @@ import orjson
 from samgak.kit.crypto import keyed_digest
 from samgak.kit.db import Database
 from samgak.kit.timeutil import KST, coerce_datetime, today_kst, utcnow
+from samgak.mydata.categories import category_of
 from samgak.mydata.holder_client import HolderClient, HolderError, Listing, Tokens
 from samgak.mydata.models import MydataAsset, MydataLink
 from samgak.mydata.repository import MydataRepository
@@ -364,7 +365,7 @@ class _Reader:
                     str(a.get("approved_dtime", "")),
                     -amount,
                     str(a.get("merchant_name", "")),
-                    None,
+                    category_of(str(a.get("merchant_name", ""))),
                     _key(a.get("approved_num"), a.get("approved_dtime")),
                     a,
                 )

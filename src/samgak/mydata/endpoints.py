@@ -86,6 +86,7 @@ def _charts(picture: Portfolio) -> dict[str, list[tuple[str, int]]]:
         "income": [(_("{m}월", m=m.month[4:]), m.income) for m in picture.months],
         "spending": [(_("{m}월", m=m.month[4:]), m.spending) for m in picture.months],
         "telecom": [(_("{m}월", m=month[4:]), amount) for month, amount in picture.telecom_bills[-6:]],
+        "categories": [(_(name), amount) for name, amount in picture.card_by_category[:6]],
     }
 
 

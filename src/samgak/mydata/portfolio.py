@@ -2,7 +2,7 @@
 
 Everything here is computed from the person's own collected data (only what their live consents
 brought in): balances and net worth, monthly income and spending from bank transactions, card
-spending by merchant, telecom bills and payments, carrier-billing micro-payments, recurring
+spending by category and merchant, telecom bills and payments, carrier-billing micro-payments, recurring
 payments (the same payee from the same account or card in at least three of the last six months,
 about the same amount, about once a month), which account or card pays the KT bill (auto-pay
 detection), and a few plain insights.
@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.kit.timeutil import today_kst
+from samgak.mydata.categories import OTHER
 from samgak.mydata.models import MydataAsset, MydataRecord
 from samgak.mydata.repository import MydataRepository
 from samgak.mydata.words import _
@@ -57,6 +58,7 @@ class Portfolio:
     loans_total: int = 0
     months: list[MonthFlow] = field(default_factory=list)
     card_by_merchant: list[tuple[str, int]] = field(default_factory=list)
+    card_by_category: list[tuple[str, int]] = field(default_factory=list)  # this month, largest first
     card_spending_month: int = 0
     telecom_bills: list[tuple[str, int]] = field(default_factory=list)  # (YYYYMM, won), oldest first
     micro_payments_month: int = 0
@@ -109,6 +111,7 @@ def _flows(picture: Portfolio, rows: Sequence[tuple[MydataRecord, MydataAsset]],
     income: dict[str, int] = defaultdict(int)
     spending: dict[str, int] = defaultdict(int)
     merchants: dict[str, int] = defaultdict(int)
+    categories: dict[str, int] = defaultdict(int)
     bills: dict[str, int] = {}
     micro: dict[str, int] = defaultdict(int)
     paid: dict[tuple[int, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
@@ -125,6 +128,7 @@ def _flows(picture: Portfolio, rows: Sequence[tuple[MydataRecord, MydataAsset]],
             if month == this_month:
                 picture.card_spending_month += -record.amount
                 merchants[record.description] += -record.amount
+                categories[record.category or OTHER] += -record.amount
         elif record.kind == "telecom_bill":
             bills[month] = bills.get(month, 0) + -record.amount
             if len(record.at) >= 8 and record.at[:8] >= f"{today:%Y%m%d}":
@@ -136,6 +140,7 @@ def _flows(picture: Portfolio, rows: Sequence[tuple[MydataRecord, MydataAsset]],
     picture.months = [MonthFlow(m, income.get(m, 0), spending.get(m, 0)) for m in six]
     picture.upcoming.sort()
     picture.card_by_merchant = sorted(merchants.items(), key=lambda kv: -kv[1])[:8]
+    picture.card_by_category = sorted(categories.items(), key=lambda kv: -kv[1])
     picture.telecom_bills = sorted(bills.items())[-12:]
     picture.micro_payments_month = micro.get(this_month, 0)
     picture.micro_payments_6m = sum(micro.get(m, 0) for m in six)

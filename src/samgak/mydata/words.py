@@ -138,6 +138,24 @@ ENGLISH = {
     "최근 6개월 휴대폰 소액결제는 {amount}입니다": "Phone micro-payments over the last 6 months: {amount}",
     "KT 요금은 {name}({masked})에서 자동이체됩니다": "Your KT bill is auto-paid from {name} ({masked})",
     "로그인이 필요합니다": "Sign-in required",
+    # spending categories (mydata.categories; 통신 is above)
+    "편의점": "Convenience",
+    "카페": "Cafe",
+    "마트": "Groceries",
+    "온라인쇼핑": "Online",
+    "배달": "Delivery",
+    "음식점": "Dining",
+    "주유": "Fuel",
+    "교통": "Transport",
+    "문화": "Culture",
+    "구독": "Subscriptions",
+    "의료": "Health",
+    "여행": "Travel",
+    "의류": "Clothing",
+    "뷰티": "Beauty",
+    "생활": "Household",
+    "가전": "Electronics",
+    "기타": "Other",
 }
 
 _ = Catalogue(ENGLISH)
