@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -245,3 +246,20 @@ def test_a_worker_killed_with_jobs_in_hand_is_taken_over_by_another(minted: Any)
     assert broker.xlen("samgak:mydata:jobs") == 0  # every message acknowledged and removed
     assert broker.xpending("samgak:mydata:jobs", "collectors")["pending"] == 0
     assert _totals(settings) == before  # the same data again: nothing doubled, nothing lost
+
+
+def test_collect_with_workers_runs_every_job_on_the_broker(minted: Any) -> None:
+    broker = _redis_or_skip()
+    broker.flushdb()
+    settings = minted.settings
+    before = _totals(settings)
+    ran = _cli(
+        settings, "collect", "--workers", "2", "--api-type", "user-refresh", "--new", "--concurrency", "4"
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    run_id = _newest_run(settings)
+    states = _states(settings, run_id)
+    assert set(states) == {"done"} and states["done"] > 40, states
+    assert re.search(r"│ KT\s+│\s+\d+ │", ran.stdout), ran.stdout  # the table per member
+    assert broker.xlen("samgak:mydata:jobs") == 0
+    assert _totals(settings) == before  # refreshed: nothing new, nothing doubled
