@@ -159,8 +159,7 @@ def run_collector(customers: int, calls_file: str | None) -> None:
     from samgak.config import Settings
     from samgak.kit.db import Database
     from samgak.mydata import build_mydata, start_run, work_run
-    from samgak.mydata.models import MydataJob
-    from samgak.mydata.repository import MydataRepository
+    from samgak.mydata.models import MydataJob, MydataLink
 
     settings = Settings()
     recorded: list[str] = []
@@ -194,11 +193,8 @@ def run_collector(customers: int, calls_file: str | None) -> None:
         database = Database(settings.database_url)
         wanted = {f"bench-{i}" for i in range(customers)}
         async with database.read_sessions() as session:
-            links = [
-                link
-                for link in await MydataRepository(session).links_to_collect(None)
-                if link.subject in wanted
-            ]
+            rows = await session.execute(select(MydataLink.consent_id, MydataLink.subject))
+            links = [consent_id for consent_id, subject in rows if subject in wanted]
         run_id = await start_run(database, links, api_type="user-consent", origin="bench")
         started = time.perf_counter()
         await work_run(database, mydata, run_id, concurrency=LINKS_AT_ONCE)

@@ -175,7 +175,9 @@ async def test_a_scheduled_job_cut_off_midway_is_not_called_again_this_cycle(lin
         ).scalar_one()
         links = list(await MydataRepository(session).links_of(subject))
         calls = (await session.execute(text("SELECT count(*) FROM mydata_access_log"))).scalar_one()
-    run_id = await start_run(database, links, api_type="scheduled", origin="schedule")
+    run_id = await start_run(
+        database, [link.consent_id for link in links], api_type="scheduled", origin="schedule"
+    )
     async with database.unit_of_work() as session:  # a collector took the jobs and died
         past = utcnow() - timedelta(minutes=5)
         assert len(await MydataRepository(session).claim_jobs(run_id, 100, past, past)) == len(links)

@@ -186,9 +186,10 @@ def _redis_or_skip() -> Any:
 
 
 def test_a_worker_killed_with_jobs_in_hand_is_taken_over_by_another(minted: Any) -> None:
+    from sqlalchemy import text
+
     from samgak.kit.db import Database
     from samgak.mydata import JobStream, publish_run, start_run
-    from samgak.mydata.repository import MydataRepository
 
     broker = _redis_or_skip()
     broker.flushdb()
@@ -199,9 +200,9 @@ def test_a_worker_killed_with_jobs_in_hand_is_taken_over_by_another(minted: Any)
         database = Database(settings.database_url)
         async with database.read_sessions() as session:
             links = [
-                link
-                for link in await MydataRepository(session).links_to_collect(None)
-                if link.subject.startswith("kill-")
+                consent_id
+                for (consent_id,) in await session.execute(text("SELECT consent_id FROM mydata_link"))
+                if consent_id.startswith("KILL_")
             ]
         run_id = await start_run(database, links, api_type="user-refresh", origin="cli")
         stream = JobStream(BROKER, lease_seconds=float(LEASE))

@@ -529,12 +529,22 @@ async def collect(
     return CollectReport([job.result for job in jobs if job.result is not None])
 
 
-async def start_run(database: Database, links: Sequence[MydataLink], *, api_type: str, origin: str) -> int:
-    """A run of one job per link (see the module docstring); its id."""
+async def start_run(
+    database: Database,
+    consent_ids: Collection[str] | None = None,
+    *,
+    api_type: str,
+    origin: str,
+    subject: str | None = None,
+) -> int:
+    """A run of one job per link — every link, one ``subject``'s, or those of ``consent_ids`` —
+    (see the module docstring); its id."""
     if api_type not in API_TYPES:
         raise ValueError(f"x-api-type must be one of {API_TYPES}")
     async with database.unit_of_work() as session:
-        return await MydataRepository(session).start_run(api_type, origin, links, utcnow())
+        return await MydataRepository(session).start_run(
+            api_type, origin, utcnow(), consent_ids=consent_ids, subject=subject
+        )
 
 
 async def open_or_start_run(
@@ -546,12 +556,12 @@ async def open_or_start_run(
     async with database.read_sessions() as session:
         repo = MydataRepository(session)
         left_open = [] if fresh or subject else await repo.open_runs("cli", api_type)
-        links = [] if left_open else await repo.links_to_collect(subject)
+        linked = bool(left_open) or await repo.anyone_linked(subject)
     if left_open:
         return left_open[-1].id, True
-    if not links:
+    if not linked:
         return None, False
-    return await start_run(database, links, api_type=api_type, origin="cli"), False
+    return await start_run(database, api_type=api_type, origin="cli", subject=subject), False
 
 
 @dataclass(frozen=True)

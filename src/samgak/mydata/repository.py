@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.kit.rawsql import RawQuery, execute_many_in
@@ -90,24 +90,35 @@ class MydataRepository:
 
     # ------------------------------------------------------------ collection runs and jobs
 
-    async def start_run(self, api_type: str, origin: str, links: Sequence[MydataLink], at: datetime) -> int:
-        """A run with one pending job per link; its id."""
-        run = MydataRun(api_type=api_type, origin=origin, total=len(links), created_at=at, finished_at=None)
+    async def start_run(
+        self,
+        api_type: str,
+        origin: str,
+        at: datetime,
+        *,
+        consent_ids: Collection[str] | None = None,
+        subject: str | None = None,
+    ) -> int:
+        """A run with one pending job per link — every link, one person's, or those of
+        ``consent_ids`` — written by the database from ``mydata_link`` (no link is loaded here),
+        in the order a run takes them: by person, then holder. Its id."""
+        run = MydataRun(api_type=api_type, origin=origin, total=0, created_at=at, finished_at=None)
         await self.add(run)
-        if links:
-            await self.session.execute(
-                insert(MydataJob),
-                [
-                    {
-                        "run_id": run.id,
-                        "consent_id": link.consent_id,
-                        "org_code": link.org_code,
-                        "state": "pending",
-                        "attempts": 0,
-                    }
-                    for link in links
-                ],
-            )
+        links = select(
+            literal(run.id), MydataLink.consent_id, MydataLink.org_code, literal("pending"), literal(0)
+        ).order_by(MydataLink.subject, MydataLink.org_code)
+        if subject is not None:
+            links = links.where(MydataLink.subject == subject)
+        columns = ["run_id", "consent_id", "org_code", "state", "attempts"]
+        if consent_ids is None:
+            await self.session.execute(insert(MydataJob).from_select(columns, links))
+        else:
+            chosen = sorted(set(consent_ids))
+            for start in range(0, len(chosen), 5000):
+                part = links.where(MydataLink.consent_id.in_(chosen[start : start + 5000]))
+                await self.session.execute(insert(MydataJob).from_select(columns, part))
+        total = await self.session.scalar(select(func.count()).where(MydataJob.run_id == run.id))
+        run.total = int(total or 0)
         return run.id
 
     async def run(self, run_id: int) -> MydataRun | None:
@@ -151,12 +162,11 @@ class MydataRepository:
         stmt = select(MydataJob.id).where(MydataJob.run_id == run_id, MydataJob.state.in_(UNFINISHED))
         return list((await self.session.scalars(stmt.order_by(MydataJob.id))).all())
 
-    async def links_to_collect(self, subject: str | None) -> Sequence[MydataLink]:
-        """Every link (or one person's), in the order a run takes them: by person, then holder."""
-        stmt = select(MydataLink).order_by(MydataLink.subject, MydataLink.org_code)
+    async def anyone_linked(self, subject: str | None) -> bool:
+        stmt = select(MydataLink.consent_id)
         if subject is not None:
             stmt = stmt.where(MydataLink.subject == subject)
-        return (await self.session.scalars(stmt)).all()
+        return await self.session.scalar(stmt.limit(1)) is not None
 
     async def assets_by_member(self, run_id: int) -> dict[str, int]:
         """Org code → assets held under the links of the run."""

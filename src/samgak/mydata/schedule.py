@@ -54,7 +54,9 @@ async def sweep(database: Database, mydata: Mydata, *, now: datetime | None = No
         links = await MydataRepository(session).scheduled_links()
     chosen = [link for link in links if due(link, now) and in_non_peak(windows.get(link.org_code, ()), now)]
     if chosen:
-        run_id = await start_run(database, chosen, api_type="scheduled", origin="schedule")
+        run_id = await start_run(
+            database, [link.consent_id for link in chosen], api_type="scheduled", origin="schedule"
+        )
         await work_run(database, mydata, run_id)
     return len(chosen)
 
