@@ -8,10 +8,16 @@ from sqlalchemy import MetaData, engine_from_config, pool
 
 from samgak.directory.models import Base as DirectoryBase
 from samgak.identity.models import Base as IdentityBase
+from samgak.ledger.models import Base as LedgerBase
 from samgak.mydata.models import Base as MydataBase
 
 config = context.config
-target_metadata: list[MetaData] = [DirectoryBase.metadata, IdentityBase.metadata, MydataBase.metadata]
+target_metadata: list[MetaData] = [
+    DirectoryBase.metadata,
+    IdentityBase.metadata,
+    MydataBase.metadata,
+    LedgerBase.metadata,
+]
 
 
 def run_migrations_online() -> None:
