@@ -162,7 +162,7 @@ def run_collector(customers: int, calls_file: str | None) -> None:
     from samgak.mydata.models import MydataJob, MydataLink
 
     settings = Settings()
-    recorded: list[str] = []
+    sink = open(calls_file, "w") if calls_file is not None else None  # noqa: SIM115 (streamed, not kept)
     calls = 0
 
     class Recording:
@@ -174,11 +174,11 @@ def run_collector(customers: int, calls_file: str | None) -> None:
         async def request(self, method: str, path: str, **kwargs: Any) -> Any:
             nonlocal calls
             calls += 1
-            if calls_file is not None:
+            if sink is not None:
                 query = f"?{urlencode(kwargs['params'])}" if kwargs.get("params") else ""
                 body = json.dumps(kwargs["json"], ensure_ascii=False) if kwargs.get("json") else ""
                 auth = kwargs["headers"].get("Authorization", "")
-                recorded.append("\t".join((method, self.prefix + path + query, auth, body)))
+                sink.write("\t".join((method, self.prefix + path + query, auth, body)) + "\n")
             return await self.inner.request(method, path, **kwargs)
 
         async def aclose(self) -> None:
@@ -227,8 +227,8 @@ def run_collector(customers: int, calls_file: str | None) -> None:
         profile.dump_stats(os.environ["BENCH_PROFILE"].format(customers=customers))
     else:
         result = asyncio.run(main())
-    if calls_file is not None:
-        Path(calls_file).write_text("\n".join(recorded) + "\n")
+    if sink is not None:
+        sink.close()
     print(json.dumps(result))
 
 
