@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo serve seed test test-fast lint bench-holder bench-identity bench-collect clean
+.PHONY: help setup demo serve seed test test-fast lint bench-holder bench-identity bench-collect bench-payments clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,10 @@ bench-identity: $(STAMP) ## our OpenID provider vs panva's oidc-provider, both d
 bench-collect: $(STAMP) ## MyData first collection of 10,000 customers vs the holders' own maximum (writes benchmarks/results/collect.json)
 	@command -v wrk >/dev/null 2>&1 || { echo "bench-collect needs wrk (apt-get install wrk)"; exit 1; }
 	$(BIN)/python -m benchmarks.collect
+
+bench-payments: $(STAMP) ## the ledger core on PostgreSQL vs pgbench's bare payment SQL (writes benchmarks/results/payments.json)
+	@command -v pgbench >/dev/null 2>&1 || { echo "bench-payments needs pgbench (apt-get install postgresql-client)"; exit 1; }
+	$(BIN)/python -m benchmarks.payments
 
 clean: ## remove the demo databases
 	rm -rf var
