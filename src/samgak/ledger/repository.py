@@ -67,6 +67,39 @@ class LedgerRepository:
         found = inserted.scalar_one_or_none()
         return None if found is None else int(found)
 
+    @property
+    def posts_in_one_call(self) -> bool:
+        """PostgreSQL has ``ledger_post`` (migration 0015): a posting in one round trip."""
+        return bool(self.session.get_bind().dialect.name == "postgresql")
+
+    async def post_in_one_call(
+        self,
+        *,
+        key: str,
+        digest: str,
+        kind: str,
+        reverses: int | None,
+        memo: str | None,
+        legs: Sequence[tuple[str, int, str]],
+        at: datetime,
+    ) -> tuple[int, str]:
+        """``(transfer id, posted | replayed | key_reused)``; SQLSTATE P0002 (an unknown account)
+        and P0003 (a balance row not updated) abort the unit of work."""
+        driver: Any = (await (await self.session.connection()).get_raw_connection()).driver_connection
+        row = await driver.fetchrow(
+            "SELECT transfer_id, outcome FROM ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            key,
+            digest,
+            kind,
+            reverses,
+            memo,
+            [code for code, _, _ in legs],
+            [amount for _, amount, _ in legs],
+            [currency for _, _, currency in legs],
+            at,
+        )
+        return int(row["transfer_id"]), str(row["outcome"])
+
     async def transfer_by_key(self, key: str) -> LedgerTransfer | None:
         return await self.session.scalar(select(LedgerTransfer).where(LedgerTransfer.key == key))
 

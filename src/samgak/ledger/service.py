@@ -92,8 +92,11 @@ async def open_account(
 
 
 async def post(session: AsyncSession, transfer: Transfer) -> Posted:
-    """Write ``transfer`` in the caller's unit of work (see the module docstring)."""
+    """Write ``transfer`` in the caller's unit of work (see the module docstring). On PostgreSQL
+    in one call of the server's ``ledger_post``, elsewhere statement by statement; the same rules."""
     repo = LedgerRepository(session)
+    if repo.posts_in_one_call:
+        return await _post_in_one_call(repo, transfer)
     accounts = await repo.accounts([leg.account for leg in transfer.legs])
     for leg in transfer.legs:
         found = accounts.get(leg.account)
@@ -130,6 +133,31 @@ async def post(session: AsyncSession, transfer: Transfer) -> Posted:
         if await repo.apply(account_id, amount) != 1:
             raise Corrupted(f"the balance of account {account_id} did not take its update")
     return Posted(transfer_id, replayed=False)
+
+
+async def _post_in_one_call(repo: LedgerRepository, transfer: Transfer) -> Posted:
+    try:
+        transfer_id, outcome = await repo.post_in_one_call(
+            key=transfer.key,
+            digest=transfer.digest,
+            kind=transfer.kind,
+            reverses=transfer.reverses,
+            memo=transfer.memo,
+            legs=[(leg.account, leg.amount, leg.currency) for leg in transfer.legs],
+            at=utcnow(),
+        )
+    except Exception as refused:
+        state = getattr(refused, "sqlstate", None)
+        if state == "P0002":
+            raise UnknownAccount(
+                f"a leg of {transfer.key!r} names an account never opened: open it first"
+            ) from refused
+        if state == "P0003":
+            raise Corrupted(f"a balance row did not take its update in {transfer.key!r}") from refused
+        raise
+    if outcome == "key_reused":
+        raise KeyReused(f"key {transfer.key!r} was used for another posting")
+    return Posted(transfer_id, replayed=outcome == "replayed")
 
 
 async def reverse(session: AsyncSession, key: str, original_key: str, *, memo: str | None = None) -> Posted:
