@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from samgak import directory, identity, mydata, web
+from samgak import directory, identity, mydata, payments, web
 from samgak.config import Settings, get_settings
 from samgak.institution.app import build_institution, create_institution_app
 from samgak.institution.ca_client import HttpCertificateAuthority
@@ -116,6 +116,7 @@ def create_app(
     app.state.member_apps = member_apps
     app.add_exception_handler(directory.DirectoryError, directory.directory_error_handler)
     app.add_exception_handler(identity.IdentityError, identity.identity_error_handler)
+    app.add_exception_handler(payments.PaymentsError, payments.payments_error_handler)
     app.include_router(directory.router)
     app.include_router(identity.router)
     app.include_router(identity.pages_router)
@@ -123,6 +124,7 @@ def create_app(
     app.include_router(identity.ca_router)
     app.include_router(mydata.router)
     app.include_router(mydata.api)
+    app.include_router(payments.api)
     app.include_router(web.router)
     app.include_router(web.member_apps_router)
     for institution, _ in institutions:

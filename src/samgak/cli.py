@@ -312,6 +312,45 @@ def collect_worker(
     asyncio.run(run())
 
 
+merchants = typer.Typer(help="MyPayment merchants of the card network.", no_args_is_help=True)
+app.add_typer(merchants, name="merchant")
+
+
+@merchants.command("add")
+def merchant_add(
+    name: str = typer.Option(..., "--name", help="가맹점명"),
+    business_no: str = typer.Option(..., "--business-no", help="사업자등록번호 (10 digits)"),
+    mcc: str = typer.Option(..., "--mcc", help="merchant category code (4 digits)"),
+    bank: str = typer.Option("WRBK000020", "--bank", help="org code of the settlement bank"),
+    account: str = typer.Option(..., "--account", help="settlement account number"),
+    fee_bps: int = typer.Option(250, "--fee-bps", help="fee in basis points (250 = 2.5%)"),
+) -> None:
+    """Onboard a merchant and print its API key (shown only this once)."""
+    import asyncio
+
+    from samgak import payments
+    from samgak.kit.crypto import Sealer, derive_key
+    from samgak.kit.db import Database
+
+    settings = get_settings()
+
+    async def run() -> tuple[str, str]:
+        database = Database(settings.database_url)
+        try:
+            sealer = Sealer(derive_key(settings.secret_key.get_secret_value(), "payments/accounts"))
+            create = payments.MerchantCreate(name, business_no, mcc, bank, account, fee_bps)
+            return await payments.onboard(database, sealer, create)
+        finally:
+            await database.dispose()
+
+    try:
+        merchant_id, key = asyncio.run(run())
+    except payments.PaymentsError as refused:
+        console.print(f"[red]{refused.message}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"merchant [bold]{merchant_id}[/] onboarded; API key (shown once): [bold]{key}[/]")
+
+
 @app.command("serve-member")
 def serve_member(slug: str, host: str = "127.0.0.1", port: int = 8001) -> None:
     """Serve one member's deployable alone (production shape), e.g. ``samgak serve-member kt``.

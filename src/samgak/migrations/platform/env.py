@@ -10,6 +10,7 @@ from samgak.directory.models import Base as DirectoryBase
 from samgak.identity.models import Base as IdentityBase
 from samgak.ledger.models import Base as LedgerBase
 from samgak.mydata.models import Base as MydataBase
+from samgak.payments.models import Base as PaymentsBase
 
 config = context.config
 target_metadata: list[MetaData] = [
@@ -17,6 +18,7 @@ target_metadata: list[MetaData] = [
     IdentityBase.metadata,
     MydataBase.metadata,
     LedgerBase.metadata,
+    PaymentsBase.metadata,
 ]
 
 

@@ -1,0 +1,72 @@
+"""Tables of MyPayment (platform database).
+
+``payments_merchant`` — a merchant of the card network onboarded for account payments: business
+registration number, MCC, settlement account at a member bank (sealed), fee in basis points.
+``payments_api_key`` — a merchant's API keys, kept as a prefix and a SHA-256 digest (shown once).
+``payments_idempotency`` — every POST's ``x-idempotency-key`` per merchant for 24 hours: the
+request's hash and, once answered, the answer (replayed as it was).
+``payments_payment`` — a payment request and its ISO 20022 status (RCVD → ACTC → ACSP → ACSC; RJCT;
+CANC).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from samgak.kit.db import new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class PaymentsMerchant(Base):
+    __tablename__ = "payments_merchant"
+    id: Mapped[str] = mapped_column(String(12), primary_key=True)  # M + 7 digits
+    name: Mapped[str] = mapped_column(String(100))
+    business_no: Mapped[str] = mapped_column(String(10), unique=True)
+    mcc: Mapped[str] = mapped_column(String(4))
+    settlement_org: Mapped[str] = mapped_column(String(10))
+    settlement_account_sealed: Mapped[str] = mapped_column(String(200))
+    fee_bps: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PaymentsApiKey(Base):
+    __tablename__ = "payments_api_key"
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("payments_merchant.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PaymentsIdempotency(Base):
+    __tablename__ = "payments_idempotency"
+    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    merchant_id: Mapped[str] = mapped_column(String(12))
+    key: Mapped[str] = mapped_column(String(40))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first request runs
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PaymentsPayment(Base):
+    __tablename__ = "payments_payment"
+    __table_args__ = (UniqueConstraint("merchant_id", "order_id"),)
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("payments_merchant.id"), index=True)
+    order_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)  # won
+    currency: Mapped[str] = mapped_column(String(3))
+    items: Mapped[str] = mapped_column(Text)  # JSON list of {name, quantity, amount}
+    status: Mapped[str] = mapped_column(String(4))  # ISO 20022 ExternalPaymentTransactionStatus1Code
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,124 @@
+"""All SQL of MyPayment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from samgak.payments.models import (
+    Base,
+    PaymentsApiKey,
+    PaymentsIdempotency,
+    PaymentsMerchant,
+    PaymentsPayment,
+)
+
+
+class PaymentsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: Base) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def merchant_count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(PaymentsMerchant)) or 0)
+
+    async def merchant(self, merchant_id: str) -> PaymentsMerchant | None:
+        return await self.session.get(PaymentsMerchant, merchant_id)
+
+    async def merchant_by_business_no(self, business_no: str) -> PaymentsMerchant | None:
+        return await self.session.scalar(
+            select(PaymentsMerchant).where(PaymentsMerchant.business_no == business_no)
+        )
+
+    async def api_key(self, prefix: str) -> PaymentsApiKey | None:
+        return await self.session.get(PaymentsApiKey, prefix)
+
+    async def claim_key(
+        self,
+        merchant_id: str,
+        key: str,
+        request_hash: str,
+        now: datetime,
+        lock_until: datetime,
+        expired_before: datetime,
+    ) -> tuple[bool, PaymentsIdempotency | None]:
+        """(ours, the stored row): ours when this request now holds the key — new, expired (kept
+        24 hours), or left locked by a request that died."""
+        await self.session.execute(
+            delete(PaymentsIdempotency).where(
+                PaymentsIdempotency.merchant_id == merchant_id,
+                PaymentsIdempotency.key == key,
+                PaymentsIdempotency.created_at < expired_before,
+            )
+        )
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        inserted = await self.session.execute(
+            dialect.insert(PaymentsIdempotency)
+            .values(
+                merchant_id=merchant_id,
+                key=key,
+                request_hash=request_hash,
+                status_code=None,
+                body=None,
+                created_at=now,
+                locked_until=lock_until,
+            )
+            .on_conflict_do_nothing(index_elements=["merchant_id", "key"])
+            .returning(PaymentsIdempotency.id)
+        )
+        if inserted.scalar_one_or_none() is not None:
+            return True, None
+        taken = await self.session.execute(
+            update(PaymentsIdempotency)
+            .where(
+                PaymentsIdempotency.merchant_id == merchant_id,
+                PaymentsIdempotency.key == key,
+                PaymentsIdempotency.request_hash == request_hash,
+                PaymentsIdempotency.status_code.is_(None),
+                PaymentsIdempotency.locked_until < now,
+            )
+            .values(locked_until=lock_until)
+            .returning(PaymentsIdempotency.id)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.scalar_one_or_none() is not None:
+            return True, None
+        stored = await self.session.scalar(
+            select(PaymentsIdempotency).where(
+                PaymentsIdempotency.merchant_id == merchant_id, PaymentsIdempotency.key == key
+            )
+        )
+        return False, stored
+
+    async def answer_key(self, merchant_id: str, key: str, status_code: int, body: str) -> None:
+        await self.session.execute(
+            update(PaymentsIdempotency)
+            .where(PaymentsIdempotency.merchant_id == merchant_id, PaymentsIdempotency.key == key)
+            .values(status_code=status_code, body=body)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def release_key(self, merchant_id: str, key: str) -> None:
+        await self.session.execute(
+            delete(PaymentsIdempotency).where(
+                PaymentsIdempotency.merchant_id == merchant_id,
+                PaymentsIdempotency.key == key,
+                PaymentsIdempotency.status_code.is_(None),
+            )
+        )
+
+    async def payment(self, payment_id: str) -> PaymentsPayment | None:
+        return await self.session.get(PaymentsPayment, payment_id)
+
+    async def payment_by_order(self, merchant_id: str, order_id: str) -> PaymentsPayment | None:
+        return await self.session.scalar(
+            select(PaymentsPayment).where(
+                PaymentsPayment.merchant_id == merchant_id, PaymentsPayment.order_id == order_id
+            )
+        )
