@@ -70,3 +70,22 @@ class PaymentsPayment(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PaymentsInstruction(Base):
+    """An instruction to a bank, written before it is sent: its ``bank_tran_id`` (unique per bank
+    and day) is the bank's idempotency key, so a retry after a lost answer can never debit twice."""
+
+    __tablename__ = "payments_instruction"
+    __table_args__ = (UniqueConstraint("org_code", "bank_tran_date", "bank_tran_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    payment_id: Mapped[str] = mapped_column(String(24), index=True)
+    org_code: Mapped[str] = mapped_column(String(10))
+    bank_tran_date: Mapped[str] = mapped_column(String(8))
+    bank_tran_id: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(8))  # withdraw | deposit
+    amount: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(10))  # sent | done | refused | unknown
+    bank_code: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -12,6 +12,7 @@ from samgak.payments.models import (
     Base,
     PaymentsApiKey,
     PaymentsIdempotency,
+    PaymentsInstruction,
     PaymentsMerchant,
     PaymentsPayment,
 )
@@ -111,6 +112,16 @@ class PaymentsRepository:
                 PaymentsIdempotency.key == key,
                 PaymentsIdempotency.status_code.is_(None),
             )
+        )
+
+    async def settle_instruction(
+        self, instruction_id: int, state: str, bank_code: str | None, at: datetime
+    ) -> None:
+        await self.session.execute(
+            update(PaymentsInstruction)
+            .where(PaymentsInstruction.id == instruction_id)
+            .values(state=state, bank_code=bank_code, updated_at=at)
+            .execution_options(synchronize_session=False)
         )
 
     async def payment(self, payment_id: str) -> PaymentsPayment | None:

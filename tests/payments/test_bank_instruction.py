@@ -1,0 +1,102 @@
+"""Instructions to a bank happen exactly once: written before they are sent, and when the answer
+is lost the platform asks the bank instead of guessing — the customer is debited once either
+way, and a refusal debits nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from samgak.kit.http import Answer, Sender, Unreachable, new_sender
+from samgak.payments.bank_client import BankClient
+from samgak.payments.instructions import withdraw
+from tests.institution.test_transfer import BANK, Bank, demand_account, service_token
+
+PEOPLE = (47, 49)  # demand-account holders no other transfer test debits
+
+
+class Losing:
+    """A sender that loses the answer of the first 출금이체 (``after``: it reached the bank) or the
+    request itself (``before``)."""
+
+    def __init__(self, inner: Sender, when: str) -> None:
+        self.inner, self.when, self.lost = inner, when, False
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Answer:
+        losing = path.endswith("/transfer/withdraw") and not self.lost
+        if losing and self.when == "before":
+            self.lost = True
+            raise Unreachable("connection reset")
+        answer = await self.inner.request(method, path, **kwargs)
+        if losing:
+            self.lost = True
+            raise Unreachable("read timeout")
+        return answer
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def bank_client(app: Any, operator: Any, when: str | None = None) -> BankClient:
+    sender = new_sender(f"http://localhost/inst/{BANK[0]}", transport=httpx.ASGITransport(app=app))
+    return BankClient(
+        Losing(sender, when) if when else sender,
+        org_code=BANK[1],
+        client_id=operator.client_id,
+        client_secret=operator.secret,
+    )
+
+
+async def state_of(app: Any, bank_tran_id: str) -> tuple[str, str | None]:
+    async with app.state.platform_db.read_sessions() as session:
+        row = (
+            await session.execute(
+                text("SELECT state, bank_code FROM payments_instruction WHERE bank_tran_id = :t"),
+                {"t": bank_tran_id},
+            )
+        ).one()
+    return row[0], row[1]
+
+
+@pytest.mark.parametrize("when", [None, "after", "before"])
+async def test_a_withdrawal_debits_once_even_when_the_answer_is_lost(
+    app: Any, client: httpx.AsyncClient, operator: Any, alliance: Any, when: str | None
+) -> None:
+    person, account = demand_account(alliance, PEOPLE[0])
+    teller = Bank(client, await service_token(client, operator))
+    before = await teller.balance(person, account.asset_key)
+    done = await withdraw(
+        app.state.platform_db,
+        bank_client(app, operator, when),
+        payment_id=f"P-test-{when}",
+        account_num=account.asset_key,
+        client_ci=person.ci,
+        amount=1_234,
+        payee_name="삼각상회",
+    )
+    assert done.state == "done", done
+    assert await teller.balance(person, account.asset_key) == before - 1_234  # once, not twice
+    assert await state_of(app, done.bank_tran_id) == ("done", None)
+
+
+async def test_a_refused_withdrawal_debits_nothing_and_says_why(
+    app: Any, client: httpx.AsyncClient, operator: Any, alliance: Any
+) -> None:
+    person, account = demand_account(alliance, PEOPLE[1])
+    teller = Bank(client, await service_token(client, operator))
+    before = await teller.balance(person, account.asset_key)
+    refused = await withdraw(
+        app.state.platform_db,
+        bank_client(app, operator),
+        payment_id="P-test-refused",
+        account_num=account.asset_key,
+        client_ci=person.ci,
+        amount=before + 1,
+        payee_name="삼각상회",
+    )
+    assert refused.state == "refused" and refused.bank_code == "A0003"
+    assert await teller.balance(person, account.asset_key) == before
+    assert await state_of(app, refused.bank_tran_id) == ("refused", "A0003")
