@@ -178,3 +178,21 @@ async def test_postgres_refuses_an_unbalanced_transfer_at_commit(database: Datab
                 ),
                 {"t": tid, "a": account},
             )
+
+
+async def test_concurrent_postings_to_one_kept_account_lose_no_update(database: Database) -> None:
+    """Many units of work at once on the same balance row (and the same recording payable): every
+    posting lands, the balance equals its entries, the journal reconciles."""
+    import asyncio
+
+    accounts = await chart(database)
+
+    async def pay(n: int) -> None:
+        async with database.unit_of_work() as session:
+            await ledger.post(session, payment(f"storm-{accounts['clearing']}-{n}", accounts, 1_000 + n, 10))
+
+    await asyncio.gather(*(pay(n) for n in range(200)))
+    async with database.read_sessions() as session:
+        assert await ledger.balance(session, accounts["clearing"]) == sum(1_000 + n for n in range(200))
+        assert await ledger.balance(session, accounts["fees"]) == -10 * 200
+        assert (await ledger.reconcile(session)).ok

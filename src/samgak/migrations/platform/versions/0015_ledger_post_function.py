@@ -48,7 +48,10 @@ BEGIN
     RAISE EXCEPTION 'a leg names an account that was never opened (or in another currency)'
       USING ERRCODE = 'P0002';
   END IF;
-  PERFORM 1 FROM ledger_account a WHERE a.code = ANY (p_codes) AND NOT a.recording ORDER BY a.id FOR UPDATE;
+  -- NO KEY UPDATE, as the UPDATE itself takes: compatible with the KEY SHARE locks that the
+  -- entries' foreign keys hold on the same rows in other postings (FOR UPDATE would deadlock).
+  PERFORM 1 FROM ledger_account a WHERE a.code = ANY (p_codes) AND NOT a.recording
+    ORDER BY a.id FOR NO KEY UPDATE;
   GET DIAGNOSTICS kept = ROW_COUNT;
   UPDATE ledger_account a SET balance = a.balance + l.amount, version = a.version + 1
     FROM unnest(p_codes, p_amounts) AS l(code, amount)
