@@ -26,7 +26,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from samgak.app import create_app, migrations_path
-from samgak.config import CoreSettings, IdentitySettings, InstitutionSettings, MydataSettings, Settings
+from samgak.config import (
+    CoreSettings,
+    IdentitySettings,
+    InstitutionSettings,
+    MydataSettings,
+    PaymentsSettings,
+    Settings,
+)
 from samgak.institution.app import member_keys
 from samgak.institution.core.synthetic import SyntheticAlliance, seed_alliance
 from samgak.kit.migrate import upgrade
@@ -74,6 +81,7 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         institution=InstitutionSettings(database_url=member_url, pool_size=5),
         core=CoreSettings(seed=SEED, as_of=today_kst()),
         mydata=MydataSettings(schedule_seconds=0),  # tests sweep when they mean to
+        payments=PaymentsSettings(webhook_seconds=0),  # tests deliver when they mean to
         identity=IdentitySettings(address_burst=1000),  # every test proves people from one address
     )
     upgrade(migrations_path("platform"), settings.database_url)
@@ -254,6 +262,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "SAMGAK_IDENTITY__PASSKEY_RP_ID": "localhost",
         "SAMGAK_IDENTITY__PASSKEY_ORIGINS": json.dumps([base]),
         "SAMGAK_MYDATA__SCHEDULE_SECONDS": "0",
+        "SAMGAK_PAYMENTS__WEBHOOK_SECONDS": "0",
     }
     settings = Settings(
         env="test",

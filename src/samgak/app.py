@@ -85,9 +85,19 @@ def create_app(
             if settings.mydata.schedule_seconds > 0
             else None
         )
+        delivery = (
+            asyncio.create_task(
+                payments.run_delivery(
+                    platform_db, payments.sealer_of(settings), settings.payments.webhook_seconds
+                )
+            )
+            if settings.payments.webhook_seconds > 0
+            else None
+        )
         yield
-        if schedule is not None:
-            schedule.cancel()
+        for task in (schedule, delivery):
+            if task is not None:
+                task.cancel()
         await provider.carrier.client.aclose()
         await provider.reads.reader.close()
         await mydata_service.close()

@@ -329,7 +329,6 @@ def merchant_add(
     import asyncio
 
     from samgak import payments
-    from samgak.kit.crypto import Sealer, derive_key
     from samgak.kit.db import Database
 
     settings = get_settings()
@@ -337,9 +336,8 @@ def merchant_add(
     async def run() -> tuple[str, str]:
         database = Database(settings.database_url)
         try:
-            sealer = Sealer(derive_key(settings.secret_key.get_secret_value(), "payments/accounts"))
             create = payments.MerchantCreate(name, business_no, mcc, bank, account, fee_bps)
-            return await payments.onboard(database, sealer, create)
+            return await payments.onboard(database, payments.sealer_of(settings), create)
         finally:
             await database.dispose()
 

@@ -125,6 +125,12 @@ class MydataSettings(BaseModel):
     broker_url: str = "redis://127.0.0.1:6379/0"  # `samgak collect --workers`: jobs on a Redis stream
 
 
+class PaymentsSettings(BaseModel):
+    """MyPayment."""
+
+    webhook_seconds: float = Field(default=5, ge=0)  # how often due webhooks are sent; 0 = off
+
+
 class CoreSettings(BaseModel):
     """The deterministic synthetic core behind each institution."""
 
@@ -145,6 +151,7 @@ class Settings(BaseSettings):
     identity: IdentitySettings = IdentitySettings()
     institution: InstitutionSettings = InstitutionSettings()
     mydata: MydataSettings = MydataSettings()
+    payments: PaymentsSettings = PaymentsSettings()
     core: CoreSettings = CoreSettings()
 
     def member(self, slug_or_code: str) -> MemberSettings:

@@ -28,13 +28,6 @@ def business_no() -> str:
     raise AssertionError
 
 
-@pytest.fixture
-async def merchant(app: Any) -> tuple[str, str]:
-    sealer = Sealer(derive_key("test", "payments/accounts"))
-    create = MerchantCreate("삼각상회", business_no(), "5411", "WRBK000020", "1002-123-456789", 250)
-    return await onboard(app.state.platform_db, sealer, create)
-
-
 def headers(key: str, idempotency: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"} | ({"x-idempotency-key": idempotency} if idempotency else {})
 

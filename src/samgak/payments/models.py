@@ -89,3 +89,32 @@ class PaymentsInstruction(Base):
     bank_code: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PaymentsWebhook(Base):
+    """A merchant's webhook endpoint; its signing secret sealed (shown once)."""
+
+    __tablename__ = "payments_webhook"
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("payments_merchant.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret_sealed: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PaymentsEvent(Base):
+    """The transactional outbox: an event written in the unit of work that caused it, delivered
+    to the merchant's webhooks after the commit (and readable by polling)."""
+
+    __tablename__ = "payments_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    merchant_id: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # payment.created, payment.succeeded, …
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), index=True
+    )  # None: done
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(200))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -11,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from samgak.payments.models import (
     Base,
     PaymentsApiKey,
+    PaymentsEvent,
     PaymentsIdempotency,
     PaymentsInstruction,
     PaymentsMerchant,
     PaymentsPayment,
+    PaymentsWebhook,
 )
 
 
@@ -121,6 +124,46 @@ class PaymentsRepository:
             update(PaymentsInstruction)
             .where(PaymentsInstruction.id == instruction_id)
             .values(state=state, bank_code=bank_code, updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def events_after(self, merchant_id: str, after: int, limit: int) -> Sequence[PaymentsEvent]:
+        stmt = (
+            select(PaymentsEvent)
+            .where(PaymentsEvent.merchant_id == merchant_id, PaymentsEvent.id > after)
+            .order_by(PaymentsEvent.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def due_events(self, now: datetime, limit: int) -> Sequence[PaymentsEvent]:
+        stmt = (
+            select(PaymentsEvent)
+            .where(PaymentsEvent.next_attempt_at.is_not(None), PaymentsEvent.next_attempt_at <= now)
+            .order_by(PaymentsEvent.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def webhooks_of(self, merchant_ids: Collection[str]) -> dict[str, list[PaymentsWebhook]]:
+        stmt = select(PaymentsWebhook).where(PaymentsWebhook.merchant_id.in_(sorted(merchant_ids)))
+        found: dict[str, list[PaymentsWebhook]] = {}
+        for hook in (await self.session.scalars(stmt)).all():
+            found.setdefault(hook.merchant_id, []).append(hook)
+        return found
+
+    async def settle_event(
+        self,
+        event_id: int,
+        attempts: int,
+        next_at: datetime | None,
+        delivered_at: datetime | None,
+        error: str | None,
+    ) -> None:
+        await self.session.execute(
+            update(PaymentsEvent)
+            .where(PaymentsEvent.id == event_id)
+            .values(attempts=attempts, next_attempt_at=next_at, delivered_at=delivered_at, last_error=error)
             .execution_options(synchronize_session=False)
         )
 

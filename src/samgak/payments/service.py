@@ -22,12 +22,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from samgak.kit.crypto import Sealer, equals, secret_digest
+from samgak.config import Settings
+from samgak.kit.crypto import Sealer, derive_key, equals, secret_digest
 from samgak.kit.db import Database
 from samgak.kit.timeutil import utcnow
 from samgak.payments.errors import BadRequest, InProgress, KeyReused, NotFound, Unauthenticated
 from samgak.payments.models import PaymentsApiKey, PaymentsMerchant, PaymentsPayment
 from samgak.payments.repository import PaymentsRepository
+from samgak.payments.webhooks import record
 
 KEY_KEPT = timedelta(hours=24)
 KEY_LOCK = timedelta(seconds=30)  # a request that died leaves its key to a retry after this
@@ -51,6 +53,11 @@ class MerchantCreate:
     settlement_org: str
     settlement_account: str
     fee_bps: int
+
+
+def sealer_of(settings: Settings) -> Sealer:
+    """What payments keep sealed: settlement accounts, webhook secrets."""
+    return Sealer(derive_key(settings.secret_key.get_secret_value(), "payments/secrets"))
 
 
 async def onboard(database: Database, sealer: Sealer, create: MerchantCreate) -> tuple[str, str]:
@@ -216,7 +223,9 @@ async def create_payment(session: AsyncSession, merchant_id: str, body: Any, bas
         updated_at=now,
     )
     await repo.add(payment)
-    return Answer(201, _payment_body(payment, base_url))
+    answer = Answer(201, _payment_body(payment, base_url))
+    await record(session, merchant_id, "payment.created", answer.body)
+    return answer
 
 
 async def payment_of(database: Database, merchant_id: str, payment_id: str, base_url: str) -> dict[str, Any]:
