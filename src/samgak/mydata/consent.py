@@ -321,11 +321,14 @@ async def complete_individual(
     or the holder's refusal; once per request."""
     async with database.read_sessions() as reading:
         repo = MydataRepository(reading)
-        pending = {c.consent_id for c in await consents_of(reading, person.subject) if c.state == "requested"}
+        events = await repo.events_of(person.subject)
+        newest = {e.consent_id: e.kind for e in events}  # events come oldest first
         found = [
             e
-            for e in await repo.events_of(person.subject)
-            if e.kind == "requested" and e.detail == f"{INDIVIDUAL} state={state}" and e.consent_id in pending
+            for e in events
+            if e.kind == "requested"
+            and e.detail == f"{INDIVIDUAL} state={state}"
+            and newest[e.consent_id] == "requested"  # not answered yet
         ]
         earlier = {link.org_code: link.consent_id for link in await repo.links_of(person.subject)}
     if not found or not state:

@@ -67,13 +67,18 @@ def _org_names(mydata: Mydata) -> dict[str, str]:
     return {code: h.member.org_name for code, h in mydata.holders.items()}
 
 
+def _every_holder(mydata: Mydata) -> consents.Request:
+    """The linking form's first choice: every member, the defaults."""
+    return replace(DEFAULT_CHOICE, org_codes=list(mydata.holders))
+
+
 async def _reminders(session: AsyncSession, subject: str, mydata: Mydata) -> list[dict[str, Any]]:
     """Consents to renew soon (or expired), for the banner on the service's pages."""
-    today = today_kst()
+    today, names = today_kst(), _org_names(mydata)
     return [
         {
             "consent_id": c.consent_id,
-            "org_name": _org_names(mydata).get(c.org_code, c.org_code),
+            "org_name": names.get(c.org_code, c.org_code),
             "days_left": c.days_left(today),
             "end_date": f"{c.end_date:%Y-%m-%d}" if c.end_date else "",
         }
@@ -135,7 +140,7 @@ async def asset_page(request: Request, asset_id: int, mydata: Mydata = Depends(g
 async def link_page(request: Request, mydata: Mydata = Depends(get_mydata)) -> Response:
     if await signed_in_person(request) is None:
         return _sign_in(request)
-    choice = replace(DEFAULT_CHOICE, org_codes=list(mydata.holders))
+    choice = _every_holder(mydata)
     return _link_form(request, mydata, choice, None)
 
 
@@ -196,7 +201,11 @@ async def link_individually(request: Request, mydata: Mydata = Depends(get_mydat
         return _link_form(request, mydata, asked, str(refused), 400)
     except HolderError as refused:
         return _link_form(
-            request, mydata, asked, _("{org} 연결 실패: {why}", org=org_code, why=refused.message), 502
+            request,
+            mydata,
+            asked,
+            _("{org} 연결 실패: {why}", org=mydata.holders[org_code].member.org_name, why=refused.message),
+            502,
         )
     return RedirectResponse(page, 303)
 
@@ -253,9 +262,7 @@ async def link_done(request: Request, cert_tx_id: str, mydata: Mydata = Depends(
     except NotSignedYet:
         return RedirectResponse(f"/id/sign/{cert_tx_id}?{urlencode({'next': request.url.path})}", 303)
     except consents.ConsentError as refused:
-        return _link_form(
-            request, mydata, replace(DEFAULT_CHOICE, org_codes=list(mydata.holders)), str(refused), 400
-        )
+        return _link_form(request, mydata, _every_holder(mydata), str(refused), 400)
     report = await collect(database, mydata, person.subject, api_type="user-consent")
     return _page(
         request, "done.html", {"outcomes": outcomes, "collected": [r.message for r in report.results]}
