@@ -15,8 +15,8 @@ batches the writes of many links). A collector killed at any point leaves its le
 claimed again once the lease runs out, and the de-duplication makes the second write of a link
 add nothing: no duplicates, no gaps. (A scheduled job cut off midway is not called again: the
 holder allows one scheduled call per asset and API a week (42901), and the next cycle's window
-starts from the last complete collection, so it fills the gap.) Jobs come from the database (in-process) or from a broker
-(``workers``).
+starts from the last complete collection, so it fills the gap.) Jobs come from the database
+(in-process) or from a broker (``workers``).
 
 A holder that answers 40101/40103/40105/40305/40404 (or a refused token) needs the customer to link
 again; the report says so in Korean instead of failing.
@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -64,6 +64,7 @@ class Fetched:
 
 
 Asset = tuple[str, str]  # (kind, the holder's number): which asset a call read
+T = TypeVar("T")
 
 
 @dataclass
@@ -187,16 +188,24 @@ class _Reader:
     async def _listing(
         self, method: str, path: str, api: str, list_field: str, *, asset: Asset | None, **args: str
     ) -> Listing:
+        return await self._logged(
+            api,
+            asset,
+            self.client.all_pages(
+                method, path, self.token, api_type=self.api_type, args=args, list_field=list_field
+            ),
+        )
+
+    async def _logged(self, api: str, asset: Asset | None, call: Awaitable[T]) -> T:
+        """``call`` within the link's concurrency limit, its answer kept for the access log."""
         async with self.limit:
             try:
-                listing = await self.client.all_pages(
-                    method, path, self.token, api_type=self.api_type, args=args, list_field=list_field
-                )
+                answer = await call
             except HolderError as refused:
                 self.result.calls.append((api, refused.rsp_code, asset))
                 raise
         self.result.calls.append((api, "00000", asset))
-        return listing
+        return answer
 
     async def listed(self, path: str, api: str, list_field: str) -> list[dict[str, Any]]:
         """The consented assets of a list API (은행-001, 카드-001, 통신-001), asked with the last
@@ -209,14 +218,9 @@ class _Reader:
         return [item for item in listing.items if str(item.get("is_consent")).lower() == "true"]
 
     async def one(self, method: str, path: str, api: str, *, asset: Asset, **args: str) -> dict[str, Any]:
-        async with self.limit:
-            try:
-                body = await self.client.call(method, path, self.token, api_type=self.api_type, args=args)
-            except HolderError as refused:
-                self.result.calls.append((api, refused.rsp_code, asset))
-                raise
-        self.result.calls.append((api, "00000", asset))
-        return body
+        return await self._logged(
+            api, asset, self.client.call(method, path, self.token, api_type=self.api_type, args=args)
+        )
 
     # ---------------------------------------------------------------- bank
     async def bank(self) -> None:
