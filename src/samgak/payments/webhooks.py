@@ -115,7 +115,7 @@ async def deliver_due(
         repo = PaymentsRepository(session)
         due = await repo.due_events(now, 100)
         hooks = await repo.webhooks_of({e.merchant_id for e in due})
-    delivered = 0
+    settled: list[tuple[int, int, datetime | None, datetime | None, str | None]] = []
     for event in due:
         body = json.dumps(_envelope(event), ensure_ascii=False).encode()
         error = None
@@ -132,14 +132,18 @@ async def deliver_due(
                 error = f"{hook.id}: {type(failed).__name__}"
         attempts = event.attempts + 1
         if error is None:
-            delivered += 1
-            next_at, done_at = None, now
+            settled.append((event.id, attempts, None, now, None))
         else:
             backoff = BACKOFF * 2 ** (attempts - 1) * (0.5 + random.random())
-            next_at, done_at = (now + backoff if attempts < MAX_ATTEMPTS else None), None
-        async with database.unit_of_work() as session:
-            await PaymentsRepository(session).settle_event(event.id, attempts, next_at, done_at, error)
-    return delivered
+            settled.append(
+                (event.id, attempts, now + backoff if attempts < MAX_ATTEMPTS else None, None, error)
+            )
+    if settled:
+        async with database.unit_of_work() as session:  # one short write for the whole round
+            repo = PaymentsRepository(session)
+            for event_id, attempts, next_at, done_at, error in settled:
+                await repo.settle_event(event_id, attempts, next_at, done_at, error)
+    return sum(1 for *_, done_at, _error in settled if done_at is not None)
 
 
 async def run_delivery(database: Database, sealer: Sealer, every: float) -> None:
