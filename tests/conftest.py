@@ -81,7 +81,9 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         institution=InstitutionSettings(database_url=member_url, pool_size=5),
         core=CoreSettings(seed=SEED, as_of=today_kst()),
         mydata=MydataSettings(schedule_seconds=0),  # tests sweep when they mean to
-        payments=PaymentsSettings(webhook_seconds=0),  # tests deliver when they mean to
+        payments=PaymentsSettings(
+            webhook_seconds=0, resume_seconds=0
+        ),  # tests deliver and resume when they mean to
         identity=IdentitySettings(address_burst=1000),  # every test proves people from one address
     )
     upgrade(migrations_path("platform"), settings.database_url)

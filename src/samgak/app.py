@@ -66,6 +66,8 @@ def create_app(
             )
             provider.carrier.client_id, provider.carrier.client_secret = carrier_client_id, carrier_secret
             await mydata.ensure_credentials(session, mydata_service)
+            await payments.ensure_credentials(session, payments_service)
+            await payments.open_accounts(session, payments_service)
             for member_app in member_apps:  # the demo's member apps, as relying parties
                 party = await directory.register_relying_party(
                     session,
@@ -87,20 +89,31 @@ def create_app(
         )
         delivery = (
             asyncio.create_task(
-                payments.run_delivery(
-                    platform_db, payments.sealer_of(settings), settings.payments.webhook_seconds
-                )
+                payments.run_delivery(platform_db, payments_service.sealer, settings.payments.webhook_seconds)
             )
             if settings.payments.webhook_seconds > 0
             else None
         )
+        completion = (
+            asyncio.create_task(
+                payments.run_completion(
+                    platform_db,
+                    payments_service,
+                    settings.payments.resume_seconds,
+                    settings.payments.quiet_seconds,
+                )
+            )
+            if settings.payments.resume_seconds > 0
+            else None
+        )
         yield
-        for task in (schedule, delivery):
+        for task in (schedule, delivery, completion):
             if task is not None:
                 task.cancel()
         await provider.carrier.client.aclose()
         await provider.reads.reader.close()
         await mydata_service.close()
+        await payments_service.close()
         await apps_client.aclose()
         for institution, _ in institutions:
             await institution.close()
@@ -120,9 +133,12 @@ def create_app(
     app.state.identity = provider
     mydata_service = mydata.build_mydata(settings, ca_url=ca_url(settings), transport=transport)
     app.state.mydata = mydata_service
+    payments_service = payments.build_payments(settings, transport=transport)
+    app.state.payments = payments_service
     apps_client = new_client(transport=transport)
     app.state.member_apps_provider = web.ProviderClient(apps_client, provider.issuer)
     member_apps = web.demo_apps()
+    app.state.shop = web.Shop(apps_client, settings.public_base_url)
     app.state.member_apps = member_apps
     app.add_exception_handler(directory.DirectoryError, directory.directory_error_handler)
     app.add_exception_handler(identity.IdentityError, identity.identity_error_handler)
@@ -135,8 +151,10 @@ def create_app(
     app.include_router(mydata.router)
     app.include_router(mydata.api)
     app.include_router(payments.api)
+    app.include_router(payments.pages)
     app.include_router(web.router)
     app.include_router(web.member_apps_router)
+    app.include_router(web.shop_router)
     for institution, _ in institutions:
         app.mount(f"/inst/{institution.member.slug}", create_institution_app(institution))
     return app

@@ -6,6 +6,7 @@ import json
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -26,6 +27,7 @@ keys = typer.Typer(help="The identity provider's signing keys.", no_args_is_help
 app.add_typer(keys, name="keys")
 console = Console()
 DEMO_CUSTOMERS_FILE = Path("var/demo-customers.json")
+DEMO_MERCHANT_FILE = Path("var/demo-merchant.json")
 
 
 @app.command()
@@ -105,6 +107,49 @@ def seed(
             break
     DEMO_CUSTOMERS_FILE.parent.mkdir(parents=True, exist_ok=True)
     DEMO_CUSTOMERS_FILE.write_text(json.dumps(demo, ensure_ascii=False, indent=1))
+    _seed_demo_merchant(alliance, customers)
+
+
+def _seed_demo_merchant(alliance: Any, customers: int) -> None:
+    """삼각상회, the demo shop: a sole proprietor whose settlement account is their own demand
+    deposit at Woori Bank (from the synthetic core), onboarded once; its key in var/."""
+    import asyncio
+
+    from samgak import payments
+    from samgak.kit.db import Database
+
+    if DEMO_MERCHANT_FILE.exists():
+        return
+    owner, account = next(
+        (person, spec)
+        for person in (alliance.person(i) for i in range(customers - 1, -1, -1))
+        for spec in alliance.holdings(person).get("woori-bank", [])
+        if spec.kind == "deposit" and spec.detail["saving_method"] == "01"
+    )
+    business_no = next(
+        f"{n:010d}" for n in range(1_208_800_000, 1_208_900_000) if payments.valid_business_no(f"{n:010d}")
+    )
+    settings = get_settings()
+
+    async def run() -> tuple[str, str]:
+        database = Database(settings.database_url)
+        try:
+            create = payments.MerchantCreate(
+                "삼각상회", business_no, "5499", "WRBK000020", account.asset_key, owner.name, 250
+            )
+            return await payments.onboard(database, payments.sealer_of(settings), create)
+        finally:
+            await database.dispose()
+
+    try:
+        merchant_id, key = asyncio.run(run())
+    except payments.PaymentsError as refused:
+        console.print(f"[yellow]demo merchant not onboarded: {refused.message}[/yellow]")
+        return
+    DEMO_MERCHANT_FILE.write_text(json.dumps({"merchant_id": merchant_id, "api_key": key}))
+    console.print(
+        f"demo merchant 삼각상회 [bold]{merchant_id}[/] (settles to {owner.name}'s Woori Bank account)"
+    )
 
 
 @app.command()
@@ -117,6 +162,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     application = create_app()
     if DEMO_CUSTOMERS_FILE.exists():
         application.state.demo_customers = json.loads(DEMO_CUSTOMERS_FILE.read_text())
+    if DEMO_MERCHANT_FILE.exists():
+        application.state.demo_merchant = json.loads(DEMO_MERCHANT_FILE.read_text())
+        application.state.shop.api_key = application.state.demo_merchant["api_key"]
     console.print(
         f"[bold green]samgak[/] on http://{host}:{port}  (members under /inst/…, docs at /inst/<slug>/docs)"
     )
@@ -323,6 +371,7 @@ def merchant_add(
     mcc: str = typer.Option(..., "--mcc", help="merchant category code (4 digits)"),
     bank: str = typer.Option("WRBK000020", "--bank", help="org code of the settlement bank"),
     account: str = typer.Option(..., "--account", help="settlement account number"),
+    holder: str = typer.Option(..., "--holder", help="예금주: the settlement account holder's name"),
     fee_bps: int = typer.Option(250, "--fee-bps", help="fee in basis points (250 = 2.5%)"),
 ) -> None:
     """Onboard a merchant and print its API key (shown only this once)."""
@@ -336,7 +385,7 @@ def merchant_add(
     async def run() -> tuple[str, str]:
         database = Database(settings.database_url)
         try:
-            create = payments.MerchantCreate(name, business_no, mcc, bank, account, fee_bps)
+            create = payments.MerchantCreate(name, business_no, mcc, bank, account, holder, fee_bps)
             return await payments.onboard(database, payments.sealer_of(settings), create)
         finally:
             await database.dispose()
@@ -347,6 +396,79 @@ def merchant_add(
         console.print(f"[red]{refused.message}[/red]")
         raise typer.Exit(2) from None
     console.print(f"merchant [bold]{merchant_id}[/] onboarded; API key (shown once): [bold]{key}[/]")
+
+
+def _with_payments(work: Any) -> Any:
+    """Run ``work(database, payments)`` with the payment service's stored bank credentials (the
+    banks are reached over HTTP: the server must be running)."""
+    import asyncio
+
+    from samgak import payments
+    from samgak.kit.db import Database
+
+    settings = get_settings()
+
+    async def run() -> Any:
+        database = Database(settings.database_url)
+        service = payments.build_payments(settings)
+        try:
+            async with database.unit_of_work() as session:
+                await payments.ensure_credentials(session, service)
+            return await work(database, service)
+        finally:
+            await service.close()
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+@merchants.command("settle")
+def merchant_settle(
+    day: str = typer.Option(None, "--day", help="business day YYYY-MM-DD (default: today KST)"),
+) -> None:
+    """The daily settlement batch: every merchant's unsettled captures and refunds, paid out."""
+    from samgak import payments
+    from samgak.kit.timeutil import today_kst
+
+    when = date.fromisoformat(day) if day else today_kst()
+    paid = _with_payments(lambda database, service: payments.settle(database, service, when))
+    console.print(f"settlement of {when}: [bold]{paid}[/] payouts made")
+
+
+@merchants.command("reconcile")
+def merchant_reconcile(
+    day: str = typer.Option(None, "--day", help="business day YYYY-MM-DD (default: today KST)"),
+) -> None:
+    """Our bank instructions of the day against each bank's list and the ledger; every difference."""
+    from samgak import payments
+    from samgak.kit.timeutil import today_kst
+
+    when = date.fromisoformat(day) if day else today_kst()
+    report = _with_payments(lambda database, service: payments.reconcile(database, service, when))
+    table = Table(title=f"reconciliation {report.day}: {report.checked:,} instructions checked")
+    for column in ("bank", "bank_tran_id", "difference", "reference"):
+        table.add_column(column)
+    for line in report.lines:
+        table.add_row(*line)
+    console.print(table)
+    console.print(
+        "[green]no differences[/green]" if report.ok else f"[red]{len(report.lines)} differences[/red]"
+    )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@merchants.command("complete")
+def merchant_complete() -> None:
+    """One round of the completer: finish payments, refunds and payouts a crash left pending."""
+    from datetime import timedelta
+
+    from samgak import payments
+
+    settings = get_settings()
+    quiet = timedelta(seconds=settings.payments.quiet_seconds)
+    done = _with_payments(lambda database, service: payments.resume(database, service, quiet))
+    console.print(f"carried on {done} pending payments or instructions")
 
 
 @app.command("serve-member")

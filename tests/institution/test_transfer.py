@@ -371,3 +371,192 @@ def _today() -> str:
     from samgak.kit.timeutil import format_date, today_kst
 
     return format_date(today_kst())
+
+
+# --------------------------------------------------------------------------- 거래내역 대사
+
+LISTED = (38, 41)  # demand-account holders no other test uses
+
+
+async def transfer_list(bank: Bank, bank_tran_date: Any, next_key: Any = None) -> httpx.Response:
+    body = {"bank_tran_date": bank_tran_date} | ({} if next_key is None else {"next_key": next_key})
+    return await bank.client.post(f"{BASE}/v2.0/transfer/list", json=body, headers=bank.headers())
+
+
+async def listed(bank: Bank, bank_tran_date: str) -> list[dict[str, str]]:
+    """Every transfer of the day, page after page."""
+    lines: list[dict[str, str]] = []
+    next_key = None
+    for _ in range(100):
+        response = await transfer_list(bank, bank_tran_date, next_key)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["rsp_code"] == "A0000" and body["bank_tran_date"] == bank_tran_date
+        assert body["res_cnt"] == str(len(body["res_list"]))
+        lines += body["res_list"]
+        if not body["next_key"]:
+            return lines
+        next_key = body["next_key"]
+    raise AssertionError("next_key never ran out")
+
+
+def listed_holder(alliance: Any, index: int) -> tuple[Any, str]:
+    person, spec = demand_account(alliance, index)
+    assert person.index == index, "the seed changed: pick another holder nobody else uses"
+    return person, spec.asset_key
+
+
+@pytest.fixture(scope="module")
+async def other_bank(app: Any, client: httpx.AsyncClient) -> Bank:
+    """A second registered service calling the same bank."""
+    from samgak import directory
+    from samgak.directory.schemas import ServiceCreate
+
+    redirect = "https://other.samgak.test/callback"
+    async with app.state.platform_db.unit_of_work() as session:
+        service, secret = await directory.register_service(
+            session,
+            ServiceCreate(
+                org_code=directory.OPERATOR_ORG_CODE,
+                service_name="삼각 이체 대사 테스트 (다른 서비스)",
+                redirect_uris=[redirect],
+                scope="transfer",
+            ),
+        )
+    other = Operator(client, service.client_id, secret, redirect, directory.OPERATOR_ORG_CODE)
+    return Bank(client, await service_token(client, other))
+
+
+async def test_transfer_list_reconciles_the_days_transfers(bank: Bank, alliance: Any) -> None:
+    person, account = listed_holder(alliance, LISTED[0])
+    deposit_key, withdraw_key = new_id(), new_id()
+    deposited = await bank.deposit(person, account, 20_000, deposit_key)
+    assert deposited.status_code == 200, deposited.text
+    withdrawn = await bank.withdraw(person, account, "7000", withdraw_key)
+    assert withdrawn.status_code == 200, withdrawn.text
+    day = deposited.json()["bank_tran_date"]
+
+    response = await transfer_list(bank, day)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {k: v for k, v in body.items() if k != "res_list"} | {"api_tran_id": "", "api_tran_dtm": ""} == {
+        "rsp_code": "A0000",
+        "rsp_msg": "처리 성공",
+        "api_tran_id": "",
+        "api_tran_dtm": "",
+        "bank_tran_date": day,
+        "res_cnt": str(len(body["res_list"])),
+        "next_key": "",  # everything of the day fits in one page
+    }
+    assert len(body["api_tran_dtm"]) == 17 and body["api_tran_dtm"].isdigit() and body["api_tran_id"]
+    assert all(isinstance(v, str) for line in body["res_list"] for v in line.values())
+    ours = [line for line in body["res_list"] if line["bank_tran_id"] in (deposit_key, withdraw_key)]
+    masked = account[:-3] + "***"
+    assert [{k: v for k, v in line.items() if k != "tran_dtime"} for line in ours] == [
+        {
+            "bank_tran_id": deposit_key,
+            "direction": "deposit",
+            "tran_amt": "20000",
+            "account_num_masked": masked,
+        },
+        {
+            "bank_tran_id": withdraw_key,
+            "direction": "withdraw",
+            "tran_amt": "7000",
+            "account_num_masked": masked,
+        },
+    ]
+    assert all(len(line["tran_dtime"]) == 14 and line["tran_dtime"].startswith(day) for line in ours)
+
+
+async def test_transfer_list_shows_only_the_callers_transfers(
+    bank: Bank, other_bank: Bank, alliance: Any
+) -> None:
+    person, account = listed_holder(alliance, LISTED[1])
+    mine = await bank.deposit(person, account, 3_000, new_id())
+    assert mine.status_code == 200, mine.text
+    theirs_key = new_id()
+    theirs = await other_bank.deposit(person, account, 5_000, theirs_key)
+    assert theirs.status_code == 200, theirs.text
+    day = theirs.json()["bank_tran_date"]
+
+    assert [line["bank_tran_id"] for line in await listed(other_bank, day)] == [theirs_key]
+    own = {line["bank_tran_id"] for line in await listed(bank, day)}
+    assert mine.json()["bank_tran_id"] in own and theirs_key not in own
+
+    other_day = await transfer_list(bank, "20000101")
+    assert other_day.status_code == 200, other_day.text
+    assert (other_day.json()["res_cnt"], other_day.json()["res_list"], other_day.json()["next_key"]) == (
+        "0",
+        [],
+        "",
+    )
+
+
+async def test_transfer_list_pages_by_next_key(
+    bank: Bank, alliance: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from samgak.institution.transfer import service
+
+    person, account = listed_holder(alliance, LISTED[0])
+    for amount in (101, 102, 103):
+        response = await bank.deposit(person, account, amount, new_id())
+        assert response.status_code == 200, response.text
+    day = _today()
+    whole = await transfer_list(bank, day)
+    assert whole.status_code == 200 and whole.json()["next_key"] == "", whole.text
+    everything = whole.json()["res_list"]
+    assert len(everything) >= 3
+
+    monkeypatch.setattr(service, "LIST_PAGE_SIZE", 2)
+    pages: list[list[dict[str, str]]] = []
+    next_key = None
+    while True:
+        response = await transfer_list(bank, day, next_key)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["res_cnt"] == str(len(body["res_list"])) and len(body["res_list"]) <= 2
+        pages.append(body["res_list"])
+        if not body["next_key"]:
+            break
+        assert body["next_key"].isdigit()
+        next_key = body["next_key"]
+    assert len(pages) == (len(everything) + 1) // 2
+    assert [line for page in pages for line in page] == everything
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"bank_tran_date": "2024-01-01"},
+        {"bank_tran_date": "20241341"},
+        {"bank_tran_date": True},
+        {"bank_tran_date": "20240101", "next_key": "abc"},
+        {"bank_tran_date": "20240101", "next_key": "-1"},
+        {"bank_tran_date": "20240101", "next_key": 1.5},
+        {"bank_tran_date": "20240101", "next_key": True},
+        {"bank_tran_date": "20240101", "next_key": "1" * 19},
+    ],
+)
+async def test_transfer_list_bad_fields_are_40001(bank: Bank, body: dict[str, Any]) -> None:
+    response = await bank.client.post(f"{BASE}/v2.0/transfer/list", json=body, headers=bank.headers())
+    assert response.status_code == 400, response.text
+    assert response.json()["rsp_code"] == "40001"
+
+
+async def test_transfer_list_needs_the_transfer_scope(
+    client: httpx.AsyncClient, operator: Operator, alliance: Any
+) -> None:
+    path = f"{BASE}/v2.0/transfer/list"
+    body = {"bank_tran_date": _today()}
+    no_token = await client.post(path, json=body, headers={"x-api-tran-id": tran_id()})
+    assert no_token.status_code == 401 and no_token.json()["rsp_code"] == "40101"
+    person, _ = listed_holder(alliance, LISTED[1])
+    mydata = await operator.link(BANK[0], BANK[1], person)
+    no_scope = await client.post(
+        path,
+        json=body,
+        headers={"Authorization": f"Bearer {mydata['access_token']}", "x-api-tran-id": tran_id()},
+    )
+    assert no_scope.status_code == 401 and no_scope.json()["rsp_code"] == "40104"

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from samgak.kit.http import Answer, Sender, Unreachable, new_sender
-from samgak.payments.bank_client import BankClient
-from samgak.payments.instructions import withdraw
+from samgak.payments import sealer_of
+from samgak.payments.bank_client import BankClient, Withdrawal
+from samgak.payments.instructions import Outcome, new_order, send, write
 from tests.institution.test_transfer import BANK, Bank, demand_account, service_token
 
 PEOPLE = (47, 49)  # demand-account holders no other transfer test debits
@@ -50,15 +51,26 @@ def bank_client(app: Any, operator: Any, when: str | None = None) -> BankClient:
     )
 
 
-async def state_of(app: Any, bank_tran_id: str) -> tuple[str, str | None]:
+async def withdraw(
+    app: Any, bank: BankClient, account_num: str, client_ci: str, amount: int
+) -> tuple[Outcome, str]:
+    """An order written before it is sent, then sent: its outcome and ``bank_tran_id``."""
+    order = new_order(
+        Withdrawal,
+        account_num=account_num,
+        client_ci=client_ci,
+        amount=amount,
+        print_content="삼각페이 테스트",
+        payee_name="삼각상회",
+    )
+    async with app.state.platform_db.unit_of_work() as session:
+        await write(session, sealer_of(app.state.settings), "P-test", bank.org_code, order)
     async with app.state.platform_db.read_sessions() as session:
-        row = (
-            await session.execute(
-                text("SELECT state, bank_code FROM payments_instruction WHERE bank_tran_id = :t"),
-                {"t": bank_tran_id},
-            )
-        ).one()
-    return row[0], row[1]
+        stored = await session.scalar(
+            text("SELECT state FROM payments_instruction WHERE bank_tran_id = :t"), {"t": order.bank_tran_id}
+        )
+    assert stored == "sent"  # persisted before it was sent
+    return await send(bank, order), order.bank_tran_id
 
 
 @pytest.mark.parametrize("when", [None, "after", "before"])
@@ -68,18 +80,9 @@ async def test_a_withdrawal_debits_once_even_when_the_answer_is_lost(
     person, account = demand_account(alliance, PEOPLE[0])
     teller = Bank(client, await service_token(client, operator))
     before = await teller.balance(person, account.asset_key)
-    done = await withdraw(
-        app.state.platform_db,
-        bank_client(app, operator, when),
-        payment_id=f"P-test-{when}",
-        account_num=account.asset_key,
-        client_ci=person.ci,
-        amount=1_234,
-        payee_name="삼각상회",
-    )
+    done, _ = await withdraw(app, bank_client(app, operator, when), account.asset_key, person.ci, 1_234)
     assert done.state == "done", done
     assert await teller.balance(person, account.asset_key) == before - 1_234  # once, not twice
-    assert await state_of(app, done.bank_tran_id) == ("done", None)
 
 
 async def test_a_refused_withdrawal_debits_nothing_and_says_why(
@@ -88,15 +91,6 @@ async def test_a_refused_withdrawal_debits_nothing_and_says_why(
     person, account = demand_account(alliance, PEOPLE[1])
     teller = Bank(client, await service_token(client, operator))
     before = await teller.balance(person, account.asset_key)
-    refused = await withdraw(
-        app.state.platform_db,
-        bank_client(app, operator),
-        payment_id="P-test-refused",
-        account_num=account.asset_key,
-        client_ci=person.ci,
-        amount=before + 1,
-        payee_name="삼각상회",
-    )
-    assert refused.state == "refused" and refused.bank_code == "A0003"
+    refused, _ = await withdraw(app, bank_client(app, operator), account.asset_key, person.ci, before + 1)
+    assert refused == Outcome("refused", "A0003")
     assert await teller.balance(person, account.asset_key) == before
-    assert await state_of(app, refused.bank_tran_id) == ("refused", "A0003")

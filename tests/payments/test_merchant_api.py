@@ -50,7 +50,7 @@ async def test_onboarding_refuses_a_wrong_business_number(app: Any) -> None:
         await onboard(
             app.state.platform_db,
             Sealer(derive_key("t", "p")),
-            MerchantCreate("x", "1234567890", "5411", "WRBK000020", "1002123456789", 250),
+            MerchantCreate("x", "1234567890", "5411", "WRBK000020", "1002123456789", "홍길동", 250),
         )
 
 
@@ -112,7 +112,7 @@ async def test_another_merchants_payment_is_not_found(
     _, other_key = await onboard(
         app.state.platform_db,
         sealer,
-        MerchantCreate("남의가게", business_no(), "5812", "KBNK000089", "100012345678", 300),
+        MerchantCreate("남의가게", business_no(), "5812", "KBNK000089", "100012345678", "김철수", 300),
     )
     answer = await client.get(
         f"/api/payments/v1/payments/{created.json()['payment_id']}", headers=headers(other_key)

@@ -186,6 +186,21 @@ async def issue_service_credentials(session: AsyncSession, data: ServiceCreate) 
     return service.client_id, secret
 
 
+async def kept_service_credentials(
+    session: AsyncSession, data: ServiceCreate, stored: tuple[str, str] | None
+) -> tuple[str, str]:
+    """A platform service's credentials kept across processes: ``stored`` while the directory
+    accepts them, else issued anew (registered or rotated) for the caller to store."""
+    if stored is not None:
+        try:
+            await verify_service_client(session, *stored)
+        except InvalidClient:
+            pass
+        else:
+            return stored
+    return await issue_service_credentials(session, data)
+
+
 async def register_relying_party(session: AsyncSession, data: RelyingPartyCreate) -> RelyingParty:
     """Register a relying party of the identity provider with its public keys (no shared secret)."""
     repo = Repository.from_session(session)

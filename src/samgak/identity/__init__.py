@@ -20,6 +20,7 @@ from samgak.identity.service import (
     rotate_signing_key,
     signing_key,
 )
+from samgak.identity.step_up import verify_receipt
 
 __all__ = [
     "CARRIER_SERVICE_NAME",
@@ -46,5 +47,6 @@ __all__ = [
     "signing_key",
     "target_uri",
     "verify_proof",
+    "verify_receipt",
     "well_known_router",
 ]

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from joserfc import jwt
+from joserfc.errors import JoseError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.config import Settings
@@ -99,3 +100,20 @@ async def step_up(
         },
         key,
     )
+
+
+async def verify_receipt(session: AsyncSession, provider: Provider, receipt: str) -> dict[str, Any] | None:
+    """The claims of an SCA receipt this provider issued and that has not expired (``sub``,
+    ``txn`` with amount, payee and reference, ``jti``); ``None`` when it does not verify.
+    Whether its transaction is the one being paid is the caller's to check."""
+    try:
+        claims = await provider.keyring.decode(session, receipt)
+    except (JoseError, ValueError):
+        return None
+    if (  # only receipts carry ``txn``: an ID token cannot pass for one
+        claims.get("iss") != provider.issuer
+        or not isinstance(claims.get("txn"), dict)
+        or int(claims.get("exp", 0)) < time.time()
+    ):
+        return None
+    return claims

@@ -21,6 +21,7 @@ from samgak.ledger.service import (
     balance,
     open_account,
     post,
+    posted,
     reconcile,
     reverse,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "balance",
     "open_account",
     "post",
+    "posted",
     "reconcile",
     "reverse",
 ]

@@ -103,6 +103,13 @@ class LedgerRepository:
     async def transfer_by_key(self, key: str) -> LedgerTransfer | None:
         return await self.session.scalar(select(LedgerTransfer).where(LedgerTransfer.key == key))
 
+    async def keys_posted(self, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            stmt = select(LedgerTransfer.key).where(LedgerTransfer.key.in_(keys[start : start + 500]))
+            found.update((await self.session.scalars(stmt)).all())
+        return found
+
     async def reversal_of(self, transfer_id: int) -> LedgerTransfer | None:
         return await self.session.scalar(select(LedgerTransfer).where(LedgerTransfer.reverses == transfer_id))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -180,6 +181,11 @@ async def reverse(session: AsyncSession, key: str, original_key: str, *, memo: s
             original.id,
         ),
     )
+
+
+async def posted(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of these transfer keys the journal holds."""
+    return await LedgerRepository(session).keys_posted(keys)
 
 
 async def balance(session: AsyncSession, code: str) -> int:

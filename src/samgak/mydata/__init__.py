@@ -32,7 +32,7 @@ from samgak.mydata.consent import (
 )
 from samgak.mydata.endpoints import api, router
 from samgak.mydata.operator import ensure_credentials, load_credentials
-from samgak.mydata.portfolio import Portfolio, portfolio
+from samgak.mydata.portfolio import PayingAccount, Portfolio, paying_accounts, portfolio
 from samgak.mydata.runtime import INDUSTRY_SCOPES, Mydata, build_mydata
 from samgak.mydata.schedule import run_schedule, sweep
 from samgak.mydata.workers import JobStream, publish_run, work_stream
@@ -43,6 +43,7 @@ __all__ = [
     "ConsentError",
     "JobStream",
     "Mydata",
+    "PayingAccount",
     "Portfolio",
     "Receipt",
     "Request",
@@ -56,6 +57,7 @@ __all__ = [
     "ensure_credentials",
     "load_credentials",
     "open_or_start_run",
+    "paying_accounts",
     "portfolio",
     "publish_run",
     "request_link",

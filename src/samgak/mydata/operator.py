@@ -20,16 +20,8 @@ async def ensure_credentials(session: AsyncSession, mydata: Mydata) -> None:
     and store the new secret."""
     settings = mydata.settings
     stored = await session.get(MydataOperator, settings.mydata.service_name)
-    if stored is not None:
-        secret = mydata.sealer.open(stored.secret_sealed)
-        try:
-            await directory.verify_service_client(session, stored.client_id, secret)
-        except directory.InvalidClient:
-            pass
-        else:
-            mydata.set_credentials(stored.client_id, secret)
-            return
-    client_id, secret = await directory.issue_service_credentials(
+    kept = (stored.client_id, mydata.sealer.open(stored.secret_sealed)) if stored is not None else None
+    client_id, secret = await directory.kept_service_credentials(
         session,
         directory.ServiceCreate(
             org_code=directory.OPERATOR_ORG_CODE,
@@ -37,10 +29,12 @@ async def ensure_credentials(session: AsyncSession, mydata: Mydata) -> None:
             redirect_uris=[f"{settings.public_base_url}/mydata/callback"],
             scope=" ".join(s for scopes in INDUSTRY_SCOPES.values() for s in scopes),
         ),
+        kept,
     )
-    row = stored or MydataOperator(service_name=settings.mydata.service_name)
-    row.client_id, row.secret_sealed, row.issued_at = client_id, mydata.sealer.seal(secret), utcnow()
-    session.add(row)
+    if (client_id, secret) != kept:
+        row = stored or MydataOperator(service_name=settings.mydata.service_name)
+        row.client_id, row.secret_sealed, row.issued_at = client_id, mydata.sealer.seal(secret), utcnow()
+        session.add(row)
     mydata.set_credentials(client_id, secret)
 
 

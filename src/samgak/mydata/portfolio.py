@@ -10,6 +10,7 @@ detection), and a few plain insights.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from samgak.kit.crypto import Sealer
 from samgak.kit.timeutil import today_kst
 from samgak.mydata.categories import OTHER
 from samgak.mydata.models import MydataAsset, MydataRecord
@@ -29,6 +31,18 @@ class AssetLine:
     id: int
     org_code: str
     kind: str
+    name: str
+    masked: str
+    balance: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PayingAccount:
+    """A linked demand-deposit account (수시입출식, 은행-001 ``account_type`` 1001) a payment may
+    be drawn from; the number is handed only to the payment the person is approving."""
+
+    org_code: str
+    account_num: str
     name: str
     masked: str
     balance: int | None
@@ -103,6 +117,15 @@ async def portfolio(session: AsyncSession, subject: str, *, today: date | None =
     rows = await repo.records_of(subject, since)
     _flows(picture, rows, today)
     return picture
+
+
+async def paying_accounts(session: AsyncSession, sealer: Sealer, subject: str) -> list[PayingAccount]:
+    """The person's linked demand-deposit accounts, newest balance first seen in collection."""
+    return [
+        PayingAccount(a.org_code, sealer.open(a.key_sealed), a.name, a.masked, a.balance)
+        for a in await MydataRepository(session).assets_of(subject)
+        if a.kind == "deposit" and a.status == "01" and json.loads(a.detail).get("account_type") == "1001"
+    ]
 
 
 def _flows(picture: Portfolio, rows: Sequence[tuple[MydataRecord, MydataAsset]], today: date) -> None:

@@ -1,6 +1,7 @@
 """The payment platform's client of a member bank's transfer API (KFTC 오픈뱅킹 style, ``/v2.0``).
 
-Client-credentials token (scope ``transfer``), 출금이체 and 이체결과조회. Outcomes are typed: the
+Client-credentials token (scope ``transfer``), 출금이체, 입금이체, 이체결과조회, 잔액조회 (to check
+an entered account is the payer's) and the day's transfer list (대사). Outcomes are typed: the
 bank's answer, a refusal (:class:`BankRefused`, its code), or no answer at all
 (:class:`BankUnknown`: the withdrawal may or may not have happened — ask, never guess).
 """
@@ -36,11 +37,32 @@ class BankUnknown(Exception):
 @dataclass(frozen=True, slots=True)
 class Withdrawal:
     bank_tran_id: str
+    tran_dtime: str  # YYYYMMDDhhmmss (KST) when the order was written: its business day at the bank
     account_num: str
     client_ci: str
     amount: int
     print_content: str
     payee_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    bank_tran_id: str
+    tran_dtime: str
+    account_num: str
+    holder_name: str  # 예금주: the bank refuses another name
+    amount: int
+    print_content: str
+    payer_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class BankTransfer:
+    """One line of the bank's list of our transfers of a day."""
+
+    bank_tran_id: str
+    direction: str
+    amount: int
 
 
 class BankClient:
@@ -93,6 +115,7 @@ class BankClient:
             headers=await self._headers(),
             json={
                 "bank_tran_id": order.bank_tran_id,
+                "tran_dtime": order.tran_dtime,
                 "account_num": order.account_num,
                 "req_client_ci": order.client_ci,
                 "tran_amt": str(order.amount),
@@ -100,6 +123,53 @@ class BankClient:
                 "recv_client_name": order.payee_name,
             },
         )
+
+    async def deposit(self, order: Deposit) -> dict[str, Any]:
+        """입금이체 (idempotent at the bank per ``bank_tran_id`` and day)."""
+        return await self._send(
+            "POST",
+            "/v2.0/transfer/deposit",
+            headers=await self._headers(),
+            json={
+                "bank_tran_id": order.bank_tran_id,
+                "tran_dtime": order.tran_dtime,
+                "recv_account_num": order.account_num,
+                "recv_client_name": order.holder_name,
+                "tran_amt": str(order.amount),
+                "print_content": order.print_content,
+                "req_client_name": order.payer_name,
+            },
+        )
+
+    async def holds(self, account_num: str, client_ci: str) -> int:
+        """잔액조회: what the person with ``client_ci`` may withdraw from ``account_num`` —
+        :class:`BankRefused` when the account is not theirs or does not exist."""
+        body = await self._send(
+            "GET",
+            "/v2.0/account/balance",
+            headers=await self._headers() | {"x-user-ci": client_ci},
+            params={"account_num": account_num},
+        )
+        return int(body["available_amt"])
+
+    async def transfers_of(self, bank_tran_date: str) -> list[BankTransfer]:
+        """Every transfer this client made at the bank on ``bank_tran_date`` (the bank's list)."""
+        found: list[BankTransfer] = []
+        next_key = ""
+        while True:
+            body = await self._send(
+                "POST",
+                "/v2.0/transfer/list",
+                headers=await self._headers(),
+                json={"bank_tran_date": bank_tran_date} | ({"next_key": next_key} if next_key else {}),
+            )
+            found += [
+                BankTransfer(str(i["bank_tran_id"]), str(i["direction"]), int(i["tran_amt"]))
+                for i in body["res_list"]
+            ]
+            next_key = str(body.get("next_key") or "")
+            if not next_key:
+                return found
 
     async def executed(self, bank_tran_id: str, bank_tran_date: str) -> bool:
         """이체결과조회: whether the bank executed the transfer (40402: it never did)."""

@@ -27,6 +27,18 @@ class NotFound(PaymentsError):
     code = "not_found"
 
 
+class Conflict(PaymentsError):
+    """The payment, refund or settlement is not in a state that allows this."""
+
+    status_code = 409
+    code = "invalid_state"
+
+
+class Unavailable(PaymentsError):
+    status_code = 503
+    code = "bank_unavailable"
+
+
 class InProgress(PaymentsError):
     status_code = 409
     code = "idempotency_key_in_use"

@@ -1,79 +1,101 @@
 """Instructions to banks, exactly once.
 
 An instruction is written — with the ``bank_tran_id`` that the bank de-duplicates on for the
-day — *before* it is sent. An answer settles it (``done`` or ``refused`` with the bank's code).
-No answer is never read as success or failure: the platform asks the bank (이체결과조회); a
-withdrawal the bank never executed is sent again under the same id, which the bank cannot run
-twice; if the bank cannot be asked either, the instruction stays ``unknown`` for a later ask.
+day, and the whole order sealed — in the unit of work that decides it, *before* it is sent. An
+answer settles it (``done``, or ``refused`` with the bank's code), once: settling is a
+conditional update, so of two processes that both hear an answer only one acts on it. No answer
+is never read as success or failure: the platform asks the bank (이체결과조회); an order the bank
+never executed is sent again under the same id, which the bank cannot run twice; if the bank
+cannot be asked either, the instruction stays ``unknown`` and is sent again later (see
+``completion``) until the bank answers. Orders carry the time they were written
+(``tran_dtime``), so a retry after midnight still names the same business day.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
 
-from samgak.kit.db import Database
-from samgak.kit.timeutil import today_kst, utcnow
-from samgak.payments.bank_client import BankClient, BankRefused, BankUnknown, Withdrawal, new_bank_tran_id
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from samgak.kit.crypto import Sealer
+from samgak.kit.timeutil import KST, utcnow
+from samgak.payments.bank_client import (
+    BankClient,
+    BankRefused,
+    BankUnknown,
+    Deposit,
+    Withdrawal,
+    new_bank_tran_id,
+)
 from samgak.payments.models import PaymentsInstruction
 from samgak.payments.repository import PaymentsRepository
 
+Order = Withdrawal | Deposit
+
 
 @dataclass(frozen=True, slots=True)
-class Instructed:
+class Outcome:
     state: str  # done | refused | unknown
-    bank_tran_id: str
     bank_code: str | None = None
 
 
-async def withdraw(
-    database: Database,
-    bank: BankClient,
-    *,
-    payment_id: str,
-    account_num: str,
-    client_ci: str,
-    amount: int,
-    payee_name: str,
-) -> Instructed:
-    """출금이체 from the customer's account for ``payment_id`` (see the module docstring)."""
+def new_order(kind: type[Order], **fields: Any) -> Order:
+    """An order with a fresh ``bank_tran_id`` and the time it is written (KST)."""
+    return kind(
+        bank_tran_id=new_bank_tran_id(), tran_dtime=f"{utcnow().astimezone(KST):%Y%m%d%H%M%S}", **fields
+    )
+
+
+async def write(
+    session: AsyncSession, sealer: Sealer, reference: str, org_code: str, order: Order
+) -> PaymentsInstruction:
+    """Persist ``order`` to the bank ``org_code`` for ``reference`` in the caller's unit of work."""
     now = utcnow()
-    order = Withdrawal(new_bank_tran_id(), account_num, client_ci, amount, "삼각페이", payee_name[:30])
-    day = f"{today_kst():%Y%m%d}"
-    async with database.unit_of_work() as session:
-        instruction = PaymentsInstruction(
-            payment_id=payment_id,
-            org_code=bank.org_code,
-            bank_tran_date=day,
-            bank_tran_id=order.bank_tran_id,
-            direction="withdraw",
-            amount=amount,
-            state="sent",
-            bank_code=None,
-            created_at=now,
-            updated_at=now,
-        )
-        await PaymentsRepository(session).add(instruction)
+    instruction = PaymentsInstruction(
+        reference=reference,
+        org_code=org_code,
+        bank_tran_date=order.tran_dtime[:8],
+        bank_tran_id=order.bank_tran_id,
+        direction="withdraw" if isinstance(order, Withdrawal) else "deposit",
+        amount=order.amount,
+        order_sealed=sealer.seal(json.dumps(asdict(order), ensure_ascii=False)),
+        state="sent",
+        bank_code=None,
+        created_at=now,
+        updated_at=now,
+    )
+    await PaymentsRepository(session).add(instruction)
+    return instruction
+
+
+def order_of(sealer: Sealer, instruction: PaymentsInstruction) -> Order:
+    fields = json.loads(sealer.open(instruction.order_sealed))
+    return Withdrawal(**fields) if instruction.direction == "withdraw" else Deposit(**fields)
+
+
+async def send(bank: BankClient, order: Order) -> Outcome:
+    """Send ``order``; when the answer is lost, ask the bank (see the module docstring)."""
     try:
+        await _execute(bank, order)
+        return Outcome("done")
+    except BankRefused as refused:
+        return Outcome("refused", refused.code)
+    except BankUnknown:
+        pass
+    try:
+        if not await bank.executed(order.bank_tran_id, order.tran_dtime[:8]):
+            await _execute(bank, order)
+        return Outcome("done")
+    except BankRefused as refused:
+        return Outcome("refused", refused.code)
+    except BankUnknown:
+        return Outcome("unknown")
+
+
+async def _execute(bank: BankClient, order: Order) -> None:
+    if isinstance(order, Withdrawal):
         await bank.withdraw(order)
-        outcome = Instructed("done", order.bank_tran_id)
-    except BankRefused as refused:
-        outcome = Instructed("refused", order.bank_tran_id, refused.code)
-    except BankUnknown:
-        outcome = await _ask(bank, order, day)
-    async with database.unit_of_work() as session:
-        await PaymentsRepository(session).settle_instruction(
-            instruction.id, outcome.state, outcome.bank_code, utcnow()
-        )
-    return outcome
-
-
-async def _ask(bank: BankClient, order: Withdrawal, day: str) -> Instructed:
-    """The answer was lost: did the bank execute it? If not, the same order again (same id)."""
-    try:
-        if not await bank.executed(order.bank_tran_id, day):
-            await bank.withdraw(order)
-        return Instructed("done", order.bank_tran_id)
-    except BankRefused as refused:
-        return Instructed("refused", order.bank_tran_id, refused.code)
-    except BankUnknown:
-        return Instructed("unknown", order.bank_tran_id)
+    else:
+        await bank.deposit(order)

@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from samgak.config import Settings
-from samgak.kit.crypto import Sealer, derive_key, equals, secret_digest
+from samgak import ledger
+from samgak.kit.crypto import Sealer, equals, secret_digest
 from samgak.kit.db import Database
 from samgak.kit.timeutil import utcnow
 from samgak.payments.errors import BadRequest, InProgress, KeyReused, NotFound, Unauthenticated
@@ -32,6 +32,7 @@ from samgak.payments.repository import PaymentsRepository
 from samgak.payments.webhooks import record
 
 KEY_KEPT = timedelta(hours=24)
+FEES_ACCOUNT = "fees"
 KEY_LOCK = timedelta(seconds=30)  # a request that died leaves its key to a retry after this
 _WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
 
@@ -45,6 +46,16 @@ def valid_business_no(number: str) -> bool:
     return (10 - total % 10) % 10 == digits[9]
 
 
+def payable_account(merchant_id: str) -> str:
+    """The ledger account of what the platform owes the merchant (records only: no hot row)."""
+    return f"payable:{merchant_id}"
+
+
+def clearing_account(org_code: str) -> str:
+    """The ledger account of the platform's money at a bank: withdrawals in, deposits out."""
+    return f"clearing:{org_code}"
+
+
 @dataclass(frozen=True, slots=True)
 class MerchantCreate:
     name: str
@@ -52,12 +63,8 @@ class MerchantCreate:
     mcc: str
     settlement_org: str
     settlement_account: str
+    settlement_holder: str  # 예금주 of the settlement account
     fee_bps: int
-
-
-def sealer_of(settings: Settings) -> Sealer:
-    """What payments keep sealed: settlement accounts, webhook secrets."""
-    return Sealer(derive_key(settings.secret_key.get_secret_value(), "payments/secrets"))
 
 
 async def onboard(database: Database, sealer: Sealer, create: MerchantCreate) -> tuple[str, str]:
@@ -71,6 +78,8 @@ async def onboard(database: Database, sealer: Sealer, create: MerchantCreate) ->
         raise BadRequest("수수료는 0–1000bp(0–10%)입니다")
     if not create.name.strip() or not re.fullmatch(r"\d{6,16}", create.settlement_account.replace("-", "")):
         raise BadRequest("가맹점명과 정산 계좌번호(6–16자리)를 확인하세요")
+    if not 1 <= len(create.settlement_holder.strip()) <= 30:
+        raise BadRequest("정산 계좌의 예금주 성명을 적으세요")
     now = utcnow()
     key = f"sk_{secrets.token_urlsafe(30)}"
     async with database.unit_of_work() as session:
@@ -86,10 +95,12 @@ async def onboard(database: Database, sealer: Sealer, create: MerchantCreate) ->
                 mcc=create.mcc,
                 settlement_org=create.settlement_org,
                 settlement_account_sealed=sealer.seal(create.settlement_account.replace("-", "")),
+                settlement_holder=create.settlement_holder.strip(),
                 fee_bps=create.fee_bps,
                 created_at=now,
             )
         )
+        await ledger.open_account(session, payable_account(merchant_id), "liability", recording=True)
         await repo.add(
             PaymentsApiKey(
                 prefix=key[:16], merchant_id=merchant_id, digest=secret_digest(key), created_at=now
@@ -161,7 +172,8 @@ async def idempotent(
         raise
 
 
-def _payment_body(payment: PaymentsPayment, base_url: str) -> dict[str, Any]:
+def payment_body(payment: PaymentsPayment, base_url: str) -> dict[str, Any]:
+    """A payment as the merchant API shows it (and its webhooks carry it)."""
     return {
         "payment_id": payment.id,
         "order_id": payment.order_id,
@@ -169,8 +181,11 @@ def _payment_body(payment: PaymentsPayment, base_url: str) -> dict[str, Any]:
         "currency": payment.currency,
         "status": payment.status,
         "reason": payment.reason,
+        "fee": payment.fee,
+        "refunded": payment.refunded,
         "checkout_url": f"{base_url}/pay/{payment.id}",
         "created_at": payment.created_at.isoformat(),
+        "captured_at": payment.captured_at.isoformat() if payment.captured_at else None,
     }
 
 
@@ -223,14 +238,21 @@ async def create_payment(session: AsyncSession, merchant_id: str, body: Any, bas
         updated_at=now,
     )
     await repo.add(payment)
-    answer = Answer(201, _payment_body(payment, base_url))
+    answer = Answer(201, payment_body(payment, base_url))
     await record(session, merchant_id, "payment.created", answer.body)
     return answer
 
 
 async def payment_of(database: Database, merchant_id: str, payment_id: str, base_url: str) -> dict[str, Any]:
+    """A payment with its refunds, as its merchant sees it."""
     async with database.read_sessions() as session:
-        payment = await PaymentsRepository(session).payment(payment_id)
-    if payment is None or payment.merchant_id != merchant_id:  # another merchant's is as unknown
-        raise NotFound("결제를 찾을 수 없습니다")
-    return _payment_body(payment, base_url)
+        repo = PaymentsRepository(session)
+        payment = await repo.payment(payment_id)
+        if payment is None or payment.merchant_id != merchant_id:  # another merchant's is as unknown
+            raise NotFound("결제를 찾을 수 없습니다")
+        refunds = (await repo.refunds_of([payment_id])).get(payment_id, [])
+    return payment_body(payment, base_url) | {
+        "refunds": [
+            {"refund_id": r.id, "amount": r.amount, "status": r.status, "reason": r.reason} for r in refunds
+        ]
+    }

@@ -25,6 +25,9 @@ async def start_page(
     context: dict[str, Any] = {
         "members": members,
         "demo_customers": getattr(request.app.state, "demo_customers", []),
+        "demo_merchant": getattr(request.app.state, "demo_merchant", None)
+        if settings.env != "prod"
+        else None,
         "demo_pin": settings.institution.demo_pin,
         "industry_names": {"bank": "은행", "card": "카드", "telecom": "통신"},
     }

@@ -26,6 +26,7 @@ from samgak.institution.transfer.schemas import (
     read_bank_tran_date,
     read_bank_tran_id,
     read_deposit,
+    read_next_key,
     read_withdraw,
 )
 from samgak.institution.transfer.service import (
@@ -33,6 +34,7 @@ from samgak.institution.transfer.service import (
     TransferConflict,
     account_balance,
     deposit_transfer,
+    transfer_list,
     transfer_result,
     withdraw_transfer,
 )
@@ -108,6 +110,23 @@ async def result(
     bank_tran_id = read_bank_tran_id(payload.get("bank_tran_id"))
     bank_tran_date = read_bank_tran_date(payload.get("bank_tran_date"))
     return respond(await transfer_result(call, bank_tran_id, bank_tran_date), call.tran_id)
+
+
+@router.post(
+    "/transfer/list",
+    summary="거래내역 대사",
+    responses=error_responses(*_AUTH),
+    openapi_extra=body_doc("bank_tran_date", optional=("next_key",)),
+)
+async def transfer_listing(
+    payload: dict[str, Any] = Depends(json_body), call: ServiceCall = Depends(transfer_call)
+) -> Response:
+    """거래내역 대사 (samgak-defined, in the family of KFTC's 이체결과조회, whose 대사 file formats
+    KFTC publishes only to members): this client's transfers of ``bank_tran_date``, at most 500 a
+    page in journal order; pass the answer's ``next_key`` for the next page (empty: no more)."""
+    bank_tran_date = read_bank_tran_date(payload.get("bank_tran_date"))
+    next_key = read_next_key(payload.get("next_key"))
+    return respond(await transfer_list(call, bank_tran_date, next_key), call.tran_id)
 
 
 @router.get(

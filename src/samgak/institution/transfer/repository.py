@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.institution.models import CoreAsset, CoreCustomer, GwTransfer
+
+
+class ListedTransfer(NamedTuple):
+    """One line of 거래내역 대사: a journal row with its account number."""
+
+    id: int
+    bank_tran_id: str
+    direction: str
+    tran_amt: int
+    tran_dtime: str
+    asset_key: str
 
 
 class TransferRepository:
@@ -27,6 +40,29 @@ class TransferRepository:
             )
             .execution_options(populate_existing=True)
         )
+
+    async def day_transfers(
+        self, client_id: str, bank_tran_date: str, *, after_id: int | None, limit: int
+    ) -> list[ListedTransfer]:
+        """A client's transfers of one business day, by journal id after ``after_id``: one query."""
+        query = (
+            select(
+                GwTransfer.id,
+                GwTransfer.bank_tran_id,
+                GwTransfer.direction,
+                GwTransfer.tran_amt,
+                GwTransfer.tran_dtime,
+                CoreAsset.asset_key,
+            )
+            .join(CoreAsset, CoreAsset.id == GwTransfer.asset_id)
+            .where(GwTransfer.client_id == client_id, GwTransfer.bank_tran_date == bank_tran_date)
+            .order_by(GwTransfer.id)
+            .limit(limit)
+        )
+        if after_id is not None:
+            query = query.where(GwTransfer.id > after_id)
+        result = await self.session.execute(query)
+        return [ListedTransfer(*row) for row in result]
 
     async def add(self, transfer: GwTransfer) -> None:
         """Claims the transfer's key; raises ``IntegrityError`` when the key is taken."""

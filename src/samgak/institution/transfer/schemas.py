@@ -22,6 +22,7 @@ Direction = Literal["withdraw", "deposit"]
 _BANK_TRAN_ID = re.compile(r"^[0-9A-Za-z]{1,20}$")
 _AMOUNT = re.compile(r"^[0-9]{1,12}$")
 _ACCOUNT_NUM = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+_NEXT_KEY = re.compile(r"^[0-9]{1,18}$")
 PRINT_CONTENT_MAX = 20
 NAME_MAX = 30
 # A retry keeps the request's tran_dtime, so a transfer can be replayed for a day; clocks may differ a little.
@@ -106,6 +107,15 @@ def read_bank_tran_date(value: Any) -> str:
     except ValueError:
         raise BadParameter("bank_tran_date 값이 올바르지 않습니다 (YYYYMMDD)") from None
     return text
+
+
+def read_next_key(value: Any) -> int | None:
+    """거래내역 대사's cursor: absent or empty for the first page, else the ``next_key`` it answered."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not _NEXT_KEY.match(str(value)):
+        raise BadParameter("next_key 값이 올바르지 않습니다")
+    return int(value)
 
 
 def read_amount(value: Any) -> int:

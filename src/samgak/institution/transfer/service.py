@@ -22,6 +22,24 @@ Invariants:
 * The business day ``bank_tran_date`` is the day of the caller's ``tran_dtime`` (KST) when
   given, else the bank's today: a retry that keeps its ``tran_dtime`` dedupes across midnight.
 
+Endpoints (``/v2.0``, all with scope ``transfer``):
+
+===========================  =======  ===================================================
+``POST /transfer/withdraw``  출금이체     take money out of the holder's account
+``POST /transfer/deposit``   입금이체     put money into an account
+``POST /transfer/result``    이체결과조회   the outcome of one transfer this client made
+``POST /transfer/list``      거래내역 대사  every transfer this client made on one business day
+``GET /account/balance``     잔액조회     the balance of the holder's account
+===========================  =======  ===================================================
+
+거래내역 대사 (reconciliation) is **samgak-defined**, in the family of KFTC's 이체결과조회: KFTC
+publishes its 대사 file formats only to its members. The platform asks with ``bank_tran_date``
+(YYYYMMDD) and pages on with ``next_key``; the answer lists, in journal order and at most
+:data:`LIST_PAGE_SIZE` a page, the calling client's transfers of that day (never another
+client's), each with ``bank_tran_id``, ``direction``, ``tran_amt``, ``account_num_masked`` and
+``tran_dtime``. ``next_key`` is empty on the last page. Refused transfers left no trace, so they
+are not listed: what is listed was executed.
+
 Accounts: a deposit account (은행-001 ``kind`` deposit) in KRW with status ``01``. Withdrawals
 come only from demand deposits (수시입출식, ``saving_method`` 01); deposits go into demand
 deposits and installment savings (적립식, 03), never into a time deposit (거치식, 02), as at a
@@ -34,7 +52,7 @@ Response codes (HTTP, ``rsp_code``):
 200    A0000    처리 성공 (KFTC 오픈뱅킹)
 409    A0009    같은 거래고유번호로 다른 거래를 요청했습니다 — **samgak-defined**
 422    A0003    잔액이 부족합니다 — **samgak-defined**
-400    40001    bad field (amount, ids, dates, names; deposit: name ≠ account holder's)
+400    40001    bad field (amount, ids, dates, names, ``next_key``; deposit: name ≠ account holder's)
 400    40002    no ``x-api-tran-id`` (or, for the balance, no ``x-user-ci``)
 401    40101    token missing, invalid or expired
 401    40103    token revoked (its grant is gone or revoked)
@@ -69,7 +87,7 @@ from samgak.institution.errors import (
     UnknownAsset,
 )
 from samgak.institution.models import CoreAsset, GwTransfer
-from samgak.institution.transfer.repository import TransferRepository
+from samgak.institution.transfer.repository import ListedTransfer, TransferRepository
 from samgak.institution.transfer.schemas import TransferOrder, api_tran_dtm, mask_account
 from samgak.kit.crypto import equals
 from samgak.kit.timeutil import format_dtime, utcnow
@@ -80,6 +98,7 @@ TRANS_CLASS = "이체"
 CLOSED = frozenset({"02", "04", "09"})
 WITHDRAW_FROM = frozenset({"01"})  # 수시입출식
 DEPOSIT_INTO = frozenset({"01", "03"})  # 수시입출식, 적립식
+LIST_PAGE_SIZE = 500  # transfers a page of 거래내역 대사
 
 
 class InsufficientBalance(MyDataError):
@@ -129,6 +148,27 @@ async def transfer_result(call: ServiceCall, bank_tran_id: str, bank_tran_date: 
         "tran_amt": str(row.tran_amt),
         "balance_amt": str(row.balance_amt),
         "status": "SUCCESS",
+    }
+
+
+async def transfer_list(call: ServiceCall, bank_tran_date: str, next_key: int | None) -> dict[str, Any]:
+    """거래내역 대사 (samgak-defined, in the family of KFTC's 이체결과조회): a page of this client's
+    transfers of one business day, in journal order; ``next_key`` is empty on the last page."""
+    repo = TransferRepository.from_session(call.session)
+    rows = await repo.day_transfers(
+        call.client_id, bank_tran_date, after_id=next_key, limit=LIST_PAGE_SIZE + 1
+    )
+    page = rows[:LIST_PAGE_SIZE]
+    more = len(rows) > LIST_PAGE_SIZE
+    now = utcnow()
+    return {
+        **OK,
+        "api_tran_id": new_api_tran_id(),
+        "api_tran_dtm": api_tran_dtm(now),
+        "bank_tran_date": bank_tran_date,
+        "res_cnt": str(len(page)),
+        "next_key": str(page[-1].id) if more else "",
+        "res_list": [_listed(row) for row in page],
     }
 
 
@@ -231,6 +271,16 @@ async def _execute(call: ServiceCall, order: TransferOrder) -> dict[str, str]:
     except InsufficientFunds:
         raise InsufficientBalance() from None
     return transfer_answer(row, order.account_num)
+
+
+def _listed(row: ListedTransfer) -> dict[str, str]:
+    return {
+        "bank_tran_id": row.bank_tran_id,
+        "direction": row.direction,
+        "tran_amt": str(row.tran_amt),
+        "account_num_masked": mask_account(row.asset_key),
+        "tran_dtime": row.tran_dtime,
+    }
 
 
 def _replay(stored: GwTransfer, digest: str, order: TransferOrder) -> dict[str, str]:
