@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import text
 
 from samgak.kit.http import Answer, Sender, Unreachable, new_sender
+from samgak.kit.timeutil import utcnow
 from samgak.payments import sealer_of
 from samgak.payments.bank_client import BankClient, Withdrawal
 from samgak.payments.instructions import Outcome, new_order, send, write
+from samgak.payments.repository import PaymentsRepository
 from tests.institution.test_transfer import BANK, Bank, demand_account, service_token
 
 PEOPLE = (47, 49)  # demand-account holders no other transfer test debits
@@ -42,12 +44,15 @@ class Losing:
 
 
 def bank_client(app: Any, operator: Any, when: str | None = None) -> BankClient:
+    """The payment service's own client of the bank (its credentials), over a sender that may
+    lose an answer."""
     sender = new_sender(f"http://localhost/inst/{BANK[0]}", transport=httpx.ASGITransport(app=app))
+    platform = app.state.payments.bank(BANK[1])
     return BankClient(
         Losing(sender, when) if when else sender,
         org_code=BANK[1],
-        client_id=operator.client_id,
-        client_secret=operator.secret,
+        client_id=platform.client_id,
+        client_secret=platform.client_secret,
     )
 
 
@@ -64,13 +69,18 @@ async def withdraw(
         payee_name="삼각상회",
     )
     async with app.state.platform_db.unit_of_work() as session:
-        await write(session, sealer_of(app.state.settings), "P-test", bank.org_code, order)
+        instruction = await write(session, sealer_of(app.state.settings), "X-test", bank.org_code, order)
     async with app.state.platform_db.read_sessions() as session:
         stored = await session.scalar(
             text("SELECT state FROM payments_instruction WHERE bank_tran_id = :t"), {"t": order.bank_tran_id}
         )
     assert stored == "sent"  # persisted before it was sent
-    return await send(bank, order), order.bank_tran_id
+    outcome = await send(bank, order)
+    async with app.state.platform_db.unit_of_work() as session:  # concluded, as the platform does
+        await PaymentsRepository(session).settle_instruction(
+            instruction.id, outcome.state, outcome.bank_code, utcnow()
+        )
+    return outcome, order.bank_tran_id
 
 
 @pytest.mark.parametrize("when", [None, "after", "before"])

@@ -231,9 +231,7 @@ async def reconcile(database: Database, payments: Payments, day: date) -> Reconc
         async with database.read_sessions() as session:
             ours = await PaymentsRepository(session).instructions_of_day(org_code, label)
             executed = [i for i in ours if i.state == "done"]
-            posted = await ledger.posted(
-                session, [f"{LEDGER_KEYS[i.reference[0]]}:{i.reference}" for i in executed]
-            )
+            posted = await ledger.posted(session, [ledger_key(i) for i in executed])
         report.checked += len(ours)
         for instruction in ours:
             theirs = at_bank.pop(instruction.bank_tran_id, None)
@@ -253,7 +251,7 @@ async def reconcile(database: Database, payments: Payments, day: date) -> Reconc
 
 def ledger_key(instruction: PaymentsInstruction) -> str:
     """The key of the ledger posting an executed instruction makes."""
-    return f"{LEDGER_KEYS[instruction.reference[0]]}:{instruction.reference}"
+    return f"{LEDGER_KEYS.get(instruction.reference[0], 'unknown')}:{instruction.reference}"
 
 
 def _difference(instruction: PaymentsInstruction, amount: int | None, direction: str | None) -> str | None:
