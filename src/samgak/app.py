@@ -138,7 +138,9 @@ def create_app(
     apps_client = new_client(transport=transport)
     app.state.member_apps_provider = web.ProviderClient(apps_client, provider.issuer)
     member_apps = web.demo_apps()
-    app.state.shop = web.Shop(apps_client, settings.public_base_url)
+    app.state.shop = web.Shop(
+        apps_client, settings.public_base_url, settings.payments.demo_shop_key.get_secret_value()
+    )
     app.state.member_apps = member_apps
     app.add_exception_handler(directory.DirectoryError, directory.directory_error_handler)
     app.add_exception_handler(identity.IdentityError, identity.identity_error_handler)
