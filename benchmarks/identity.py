@@ -60,9 +60,12 @@ def pinned(cpu: str, command: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- our provider
 
 
-async def sign_in_people(settings: Any, client_id: str, people: int) -> list[dict[str, str]]:
-    """The headless test login: ``people`` accounts, each with a live session and a grant for the
-    benchmark client. Returns one cookie jar per person."""
+async def sign_in_people(
+    settings: Any, client_id: str | None, people: int | list[Any]
+) -> list[dict[str, str]]:
+    """The headless test login: accounts for ``people`` (a count of made-up people, or synthetic
+    people whose CI and name the banks know), each with a live session and, with ``client_id``, a
+    grant for that client. Returns one cookie jar per person."""
     from samgak.identity import accounts
     from samgak.identity.accounts import COOKIE
     from samgak.identity.models import IdentityAccount, IdentityGrant
@@ -78,14 +81,14 @@ async def sign_in_people(settings: Any, client_id: str, people: int) -> list[dic
     try:
         async with database.unit_of_work() as session:
             repo = IdentityRepository(session)
-            for n in range(people):
+            for n, known in enumerate(people if isinstance(people, list) else [None] * people):
                 now = utcnow()
-                ci = secrets.token_urlsafe(66)[:88]
+                ci = known.ci if known is not None else secrets.token_urlsafe(66)[:88]
                 account = IdentityAccount(
                     subject=secrets.token_urlsafe(32),
                     ci_digest=keyed_digest(keys.digest_key, ci),
                     ci_sealed=keys.sealer.seal(ci),
-                    name=f"벤치{n}",
+                    name=known.name if known is not None else f"벤치{n}",
                     birth_date="19900101",
                     phone_sealed=keys.sealer.seal(f"0109000{n:04d}"),
                     created_at=now,
@@ -93,6 +96,9 @@ async def sign_in_people(settings: Any, client_id: str, people: int) -> list[dic
                 )
                 await repo.add(account)
                 cookie = await accounts.open_session(session, account, acr=accounts.CARRIER_ACR, amr="sms")
+                jars.append({COOKIE: cookie})
+                if client_id is None:
+                    continue
                 await repo.add(
                     IdentityGrant(
                         id=secrets.token_urlsafe(24),
@@ -107,7 +113,6 @@ async def sign_in_people(settings: Any, client_id: str, people: int) -> list[dic
                         revoked_at=None,
                     )
                 )
-                jars.append({COOKIE: cookie})
     finally:
         await database.dispose()
     return jars
@@ -135,12 +140,18 @@ async def register_client(settings: Any, key: ECKey) -> str:
         await database.dispose()
 
 
-def start_ours(backend: Backend, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = backend.env(port) | {
-        # One client stands for every virtual person here; its per-client limit is a setting.
-        "SAMGAK_IDENTITY__CLIENT_RATE_PER_SECOND": "1000000",
-        "SAMGAK_IDENTITY__CLIENT_BURST": "1000000",
-    }
+def start_ours(
+    backend: Backend, port: int, log: Path, extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    env = (
+        backend.env(port)
+        | (extra or {})
+        | {
+            # One client stands for every virtual person here; its per-client limit is a setting.
+            "SAMGAK_IDENTITY__CLIENT_RATE_PER_SECOND": "1000000",
+            "SAMGAK_IDENTITY__CLIENT_BURST": "1000000",
+        }
+    )
     command = [
         sys.executable,
         "-m",

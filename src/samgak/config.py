@@ -131,6 +131,7 @@ class PaymentsSettings(BaseModel):
     webhook_seconds: float = Field(default=5, ge=0)  # how often due webhooks are sent; 0 = off
     resume_seconds: float = Field(default=5, ge=0)  # how often the completer runs; 0 = off
     quiet_seconds: float = Field(default=30, gt=0)  # a pending instruction untouched this long is resumed
+    request_minutes: int = Field(default=30, gt=0)  # a payment request not approved by then is cancelled
     demo_shop_key: SecretStr = SecretStr("")  # the demo shop's merchant API key (`samgak serve` reads var/)
 
 

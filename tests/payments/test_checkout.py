@@ -13,10 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from samgak import ledger
 from samgak.kit.http import Unreachable
-from samgak.kit.timeutil import today_kst
+from samgak.kit.timeutil import today_kst, utcnow
 from samgak.payments import MerchantCreate, onboard, reconcile, resume, sealer_of, settle
 from samgak.payments.bank_client import Deposit, Withdrawal
 from samgak.payments.checkout import Payer, approve
@@ -351,3 +352,22 @@ async def test_reconciliation_flags_what_the_bank_and_we_disagree_on(app: Any, p
             payer_name="삼각페이",
         )
     )
+
+
+async def test_a_request_nobody_approves_in_time_is_cancelled(app: Any, shop: Any, payer: Customer) -> None:
+    merchant = shop[0]
+    stale, fresh = await merchant.request_payment(1_100), await merchant.request_payment(1_200)
+    async with app.state.platform_db.unit_of_work() as session:
+        await session.execute(
+            text("UPDATE payments_payment SET created_at = :at WHERE id = :id"),
+            {"at": utcnow() - timedelta(minutes=31), "id": stale["payment_id"]},
+        )
+    await resume(app.state.platform_db, app.state.payments, timedelta(seconds=30))
+    expired = (await merchant.get(f"/payments/{stale['payment_id']}")).json()
+    assert expired["status"] == "CANC" and expired["reason"] == "결제 시간이 지났습니다"
+    assert (await merchant.get(f"/payments/{fresh['payment_id']}")).json()["status"] == "RCVD"
+    events = (await merchant.get("/events")).json()["events"]
+    assert any(
+        e["type"] == "payment.canceled" and e["data"]["payment_id"] == stale["payment_id"] for e in events
+    )
+    assert (await payer.pay(stale, merchant.payee)).status_code == 409

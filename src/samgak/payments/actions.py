@@ -28,8 +28,8 @@ async def pay(
 ) -> str:
     """Approve, withdraw, conclude; the payment's status after the bank's answer."""
     instruction = await checkout.approve(database, payments, provider, payer, payment_id, **choice)
-    await carry_out(database, payments, instruction)
-    return (await checkout.checkout_of(database, payment_id)).payment.status
+    outcome = await carry_out(database, payments, instruction)
+    return {"done": "ACSC", "refused": "RJCT"}.get(outcome.state, "ACSP")
 
 
 async def refund(

@@ -11,7 +11,7 @@ The walk (ISO 20022 status codes, ``ExternalPaymentTransactionStatus1Code``):
   bank's clearing account debited; the merchant's payable and the fee credited) and the
   merchant's ``payment.succeeded`` event is written to the outbox.
 * ``RJCT`` — the bank refused (reason in words); nothing was taken.
-* ``CANC`` — cancelled by the customer or the merchant before approval.
+* ``CANC`` — cancelled by the customer or the merchant before approval, or expired unapproved.
 
 Each move is a conditional update from the state before, so a retried or concurrent request, or
 the completer, never moves a payment twice; what a crash interrupts the completer finishes.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -221,6 +222,19 @@ async def rejected(
     payment = await session.get(PaymentsPayment, instruction.reference, populate_existing=True)
     assert payment is not None
     await record(session, payment.merchant_id, "payment.failed", payment_body(payment, payments.base_url))
+
+
+async def expire(database: Database, payments: Payments) -> int:
+    """RCVD → CANC for requests older than ``settings.payments.request_minutes``; the merchant told."""
+    now = utcnow()
+    async with database.unit_of_work() as session:
+        expired = await PaymentsRepository(session).expire_requests(
+            now - timedelta(minutes=payments.settings.payments.request_minutes), now
+        )
+        for payment in expired:
+            body = payment_body(payment, payments.base_url) | {"canceled_by": "platform"}
+            await record(session, payment.merchant_id, "payment.canceled", body)
+    return len(expired)
 
 
 async def cancel(

@@ -10,7 +10,7 @@ approved payments whose withdrawal was never written and the pending instruction
 touched for ``settings.payments.quiet_seconds``, and carries them out again — the same order
 under the same ``bank_tran_id``, so the bank executes it at most once. Every process may run it;
 taking an instruction touches it, so two completers rarely send the same one (and if they do,
-the bank answers both alike).
+the bank answers both alike). It also cancels (CANC) payment requests nobody approved in time.
 """
 
 from __future__ import annotations
@@ -57,8 +57,10 @@ async def carry_out(database: Database, payments: Payments, instruction: Payment
 
 
 async def resume(database: Database, payments: Payments, quiet: timedelta, *, limit: int = 200) -> int:
-    """One round of the completer; how many payments or instructions it carried on."""
+    """One round of the completer; how many payments or instructions it carried on (requests
+    nobody approved within ``settings.payments.request_minutes`` are cancelled too)."""
     quiet_since = utcnow() - quiet
+    await checkout.expire(database, payments)
     async with database.read_sessions() as session:
         accepted = await PaymentsRepository(session).stale_accepted(quiet_since, limit)
     for payment_id in accepted:

@@ -181,6 +181,17 @@ class PaymentsRepository:
         )
         return moved.scalar_one_or_none() is not None
 
+    async def expire_requests(self, created_before: datetime, at: datetime) -> Sequence[PaymentsPayment]:
+        """RCVD → CANC for requests nobody approved in time; the payments cancelled."""
+        expired = await self.session.scalars(
+            update(PaymentsPayment)
+            .where(PaymentsPayment.status == "RCVD", PaymentsPayment.created_at < created_before)
+            .values(status="CANC", reason="결제 시간이 지났습니다", updated_at=at)
+            .returning(PaymentsPayment)
+            .execution_options(synchronize_session=False)
+        )
+        return expired.all()
+
     async def stale_accepted(self, quiet_since: datetime, limit: int) -> Sequence[str]:
         """Payments approved (ACTC) whose instruction was never written (a process died between)."""
         stmt = (
