@@ -8,6 +8,7 @@ PostgreSQL half is skipped with that reason.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -241,6 +242,8 @@ class LiveServer(NamedTuple):
 
     base: str
     settings: Settings
+    shop_key: str = ""  # the demo shop's merchant API key (SAMGAK_PAYMENTS__DEMO_SHOP_KEY)
+    merchant_id: str = ""  # the demo shop's merchant id
 
 
 def _free_port() -> int:
@@ -285,6 +288,37 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         as_of=today_kst(),
         years=5,
     )
+    # 삼각상회, the demo shop at /shop, onboarded before the server starts; it settles to the Woori
+    # Bank demand deposit of a live customer without a KT line (no browser journey signs up as
+    # them), found from the last customer down as `samgak seed` does
+    from samgak import payments
+    from samgak.kit.db import Database
+
+    alliance = SyntheticAlliance(LIVE_SEED, today_kst(), 5)
+    owner, account = next(
+        (person, spec)
+        for person in map(alliance.person, range(LIVE_CUSTOMERS - 1, -1, -1))
+        if "kt" not in alliance.holdings(person)
+        for spec in alliance.holdings(person).get("woori-bank", [])
+        if spec.kind == "deposit" and spec.detail["saving_method"] == "01"
+    )
+    business_no = next(
+        f"{n:010d}" for n in range(1_208_800_000, 1_208_900_000) if payments.valid_business_no(f"{n:010d}")
+    )
+    woori = next(m.org_code for m in settings.members if m.slug == "woori-bank")
+    create = payments.MerchantCreate(
+        "삼각상회", business_no, "5499", woori, account.asset_key, owner.name, 250
+    )
+
+    async def onboard() -> tuple[str, str]:
+        database = Database(settings.database_url)
+        try:
+            return await payments.onboard(database, payments.sealer_of(settings), create)
+        finally:
+            await database.dispose()
+
+    merchant_id, shop_key = asyncio.run(onboard())
+    env["SAMGAK_PAYMENTS__DEMO_SHOP_KEY"] = shop_key
     log = open(folder / "server.log", "wb")  # noqa: SIM115
     server = subprocess.Popen(
         [
@@ -313,7 +347,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 time.sleep(0.05)
         else:
             raise RuntimeError((folder / "server.log").read_text())
-        yield LiveServer(base, settings)
+        yield LiveServer(base, settings, shop_key, merchant_id)
     finally:
         server.terminate()
         server.wait(10)

@@ -27,7 +27,7 @@ from samgak.identity import Person, signed_in_person
 from samgak.kit.i18n import current_language
 from samgak.kit.money import format_won
 from samgak.kit.timeutil import KST, today_kst
-from samgak.payments import actions, checkout, settlement
+from samgak.payments import actions, checkout, refunds, settlement
 from samgak.payments.endpoints import statement_download
 from samgak.payments.errors import BadRequest, PaymentsError, Unauthenticated
 from samgak.payments.repository import PaymentsRepository
@@ -43,6 +43,7 @@ templates.env.globals.update(
     _=_,
     lang=current_language,
     status_ko=lambda code: _(checkout.STATUS_KO.get(code) or str(code)),
+    refund_ko=lambda code: _(refunds.STATUS_KO.get(code) or str(code)),
 )
 HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 MERCHANT_COOKIE = "samgak_merchant"
@@ -234,7 +235,7 @@ async def console_refund(request: Request, payment_id: str) -> Response:
         message = _(
             "{amount} 환불: {status}",
             amount=format_won(amount),
-            status=_(checkout.STATUS_KO.get(answer.body["status"], answer.body["status"])),
+            status=_(refunds.STATUS_KO.get(answer.body["status"], answer.body["status"])),
         )
     except PaymentsError as refused:
         message = refused.message

@@ -28,6 +28,8 @@ from samgak.payments.runtime import Payments
 from samgak.payments.service import Answer, clearing_account, payable_account
 from samgak.payments.webhooks import record
 
+STATUS_KO = {"ACSP": "환불 처리 중", "ACSC": "환불 완료", "RJCT": "환불 거절"}
+
 
 def refund_body(refund: PaymentsRefund) -> dict[str, Any]:
     return {

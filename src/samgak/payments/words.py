@@ -96,6 +96,9 @@ ENGLISH = {
     "정산액": "Net",
     "{amount} 환불: {status}": "Refund of {amount}: {status}",
     "환불 금액을 숫자로 적으세요": "Enter the refund amount in digits",
+    "환불 처리 중": "Refund in progress",
+    "환불 완료": "Refunded",
+    "환불 거절": "Refund refused",
 }
 
 _ = Catalogue(ENGLISH)
