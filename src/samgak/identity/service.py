@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from joserfc import jwt
@@ -42,6 +42,10 @@ async def rotate_signing_key(session: AsyncSession, sealer: Sealer, *, overlap: 
     repo = IdentityRepository(session)
     now = utcnow()
     await repo.retire_signing_keys(now, now + overlap)
+    return await _add_signing_key(repo, sealer, now)
+
+
+async def _add_signing_key(repo: IdentityRepository, sealer: Sealer, now: datetime) -> str:
     key = ECKey.generate_key("P-256")
     kid = key.thumbprint()
     public = key.as_dict(private=False) | {"kid": kid, "alg": ALG, "use": "sig"}
@@ -60,11 +64,14 @@ async def rotate_signing_key(session: AsyncSession, sealer: Sealer, *, overlap: 
 
 
 async def signing_key(session: AsyncSession, sealer: Sealer) -> tuple[str, ECKey]:
-    """The current signer (``kid``, private key); the first one is created on demand."""
-    current = await IdentityRepository(session).signing_key()
+    """The current signer (``kid``, private key); the first one is created on demand. Nothing is
+    retired then: requests that race to create it each add one, and every one stays published, so
+    whatever any of them signs verifies."""
+    repo = IdentityRepository(session)
+    current = await repo.signing_key()
     if current is None:
-        await rotate_signing_key(session, sealer, overlap=timedelta(0))
-        current = await IdentityRepository(session).signing_key()
+        await _add_signing_key(repo, sealer, utcnow())
+        current = await repo.signing_key()
         assert current is not None
     return current.kid, ECKey.import_key(json.loads(sealer.open(current.private_jwk_sealed)))
 

@@ -112,6 +112,8 @@ async def approve(
     An account not linked through MyData is checked at its bank first (잔액조회 with the payer's
     CI: it must be theirs and hold the amount). Refusals change nothing: the page can try again."""
     shown = await checkout_of(database, payment_id)
+    if shown.payment.status != "RCVD":  # a retry of an approval that went through, or too late
+        raise Conflict(f"이미 {STATUS_KO.get(shown.payment.status, shown.payment.status)} 상태인 결제입니다")
     async with database.read_sessions() as session:
         claims = await identity.verify_receipt(session, provider, receipt)
     txn = (claims or {}).get("txn", {})
