@@ -26,6 +26,7 @@ from samgak.payments.instructions import new_order, write
 from tests.identity.softauthn import SoftAuthenticator
 from tests.identity.test_passkeys import enrol
 from tests.identity.test_signup import prove
+from tests.mydata.test_linking import sign
 from tests.payments.test_merchant_api import business_no
 
 WOORI, KBANK = "WRBK000020", "KBNK000089"
@@ -371,3 +372,30 @@ async def test_a_request_nobody_approves_in_time_is_cancelled(app: Any, shop: An
         e["type"] == "payment.canceled" and e["data"]["payment_id"] == stale["payment_id"] for e in events
     )
     assert (await payer.pay(stale, merchant.payee)).status_code == 409
+
+
+async def test_an_account_linked_through_mydata_is_offered_and_paid_from(
+    app: Any, shop: Any, alliance: Any
+) -> None:
+    person, account = demand(alliance, 25, "woori-bank")
+    customer = Customer(app, person, account, WOORI)
+    await customer.sign_up()
+    asked = await customer.browser.post(
+        "/mydata/link",
+        data={"org": [WOORI], "purpose": "통합 자산관리", "scheduled": "true", "cycle": "1/w"},
+    )
+    assert asked.status_code == 303, asked.text
+    linked = await sign(customer.browser, customer.authenticator, asked.headers["location"])
+    assert linked.status_code == 200
+    merchant = shop[0]
+    payment = await merchant.request_payment(2_500)
+    page = await customer.browser.get(f"/pay/{payment['payment_id']}")
+    assert f"{account[:4]}-" in page.text or account[-4:] in page.text  # the linked account, masked
+    assert account not in page.text  # never the whole number
+    before = await customer.balance()
+    paid = await customer.pay(payment, merchant.payee, account=0)
+    assert paid.status_code == 200 and paid.json()["status"] == "ACSC", paid.text
+    assert await customer.balance() == before - 2_500
+    assert (
+        await customer.pay(await merchant.request_payment(100), merchant.payee, account=7)
+    ).status_code == 400
