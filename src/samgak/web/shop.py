@@ -67,24 +67,31 @@ async def order(request: Request) -> Response:
     items: list[dict[str, int | str]] = []
     total = 0
     for code, (name, price) in PRODUCTS.items():
-        quantity = int(str(form.get(code) or 0) or 0)
+        text = str(form.get(code) or "0").strip()
+        quantity = int(text) if text.isdigit() else 0
         if quantity > 0:
             items.append({"name": name, "quantity": min(quantity, 99), "amount": price})
             total += min(quantity, 99) * price
     if not items:
         return RedirectResponse("/shop", 303)
     number = f"SHOP-{secrets.token_hex(4).upper()}"
-    answer = await shop.call(
-        "POST",
-        "/payments",
-        json={"order_id": number, "amount": total, "items": items},
-        headers={"x-idempotency-key": number},
-    )
-    if answer.status_code != 201:
+    try:
+        answer = await shop.call(
+            "POST",
+            "/payments",
+            json={"order_id": number, "amount": total, "items": items},
+            headers={"x-idempotency-key": number},
+        )
+        error = (
+            None if answer.status_code == 201 else answer.json().get("error", {}).get("message", answer.text)
+        )
+    except (httpx.HTTPError, ValueError) as failed:
+        error = f"결제 서비스에 연결할 수 없습니다 ({type(failed).__name__}). 잠시 후 다시 주문하세요"
+    if error is not None:
         return templates.TemplateResponse(
             request,
             "shop.html",
-            {"products": PRODUCTS, "ready": True, "order": None, "error": answer.text},
+            {"products": PRODUCTS, "ready": True, "order": None, "error": error},
             status_code=502,
         )
     payment = answer.json()
@@ -97,7 +104,10 @@ async def orders(request: Request) -> Response:
     shop = _shop(request)
     found = []
     for number, payment_id in reversed(list(shop.orders.items())):
-        answer = await shop.call("GET", f"/payments/{payment_id}")
+        try:
+            answer = await shop.call("GET", f"/payments/{payment_id}")
+        except httpx.HTTPError:
+            continue  # the payment service is away: the order shows again later
         if answer.status_code == 200:
             found.append((number, answer.json()))
     return templates.TemplateResponse(request, "shop_orders.html", {"orders": found})
