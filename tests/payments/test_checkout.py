@@ -132,6 +132,9 @@ async def test_pay_refund_settle_and_reconcile(app: Any, shop: Any, payer: Custo
     first, second = await merchant.request_payment(12_300), await merchant.request_payment(50_000)
     page = await payer.browser.get(f"/pay/{first['payment_id']}")
     assert page.status_code == 200 and "12,300원" in page.text and merchant.payee in page.text
+    qr = await payer.browser.get(f"/pay/{first['payment_id']}/qr.svg")  # the same link, for a phone
+    assert qr.headers["content-type"] == "image/svg+xml" and qr.text.startswith("<svg")
+    assert first["checkout_qr_url"].endswith(f"/pay/{first['payment_id']}/qr.svg")
     before = await payer.balance()
 
     for payment in (first, second):
@@ -399,3 +402,29 @@ async def test_an_account_linked_through_mydata_is_offered_and_paid_from(
     assert (
         await customer.pay(await merchant.request_payment(100), merchant.payee, account=7)
     ).status_code == 400
+
+
+async def test_a_refused_payout_is_reversed_and_carried_into_the_next_run(
+    app: Any, client: httpx.AsyncClient, alliance: Any, payer: Customer
+) -> None:
+    owner, account = demand(alliance, 39, "woori-bank")
+    create = MerchantCreate("이름틀린상회", business_no(), "5499", WOORI, account, "다른사람", 0)
+    merchant_id, key = await onboard(app.state.platform_db, sealer_of(app.state.settings), create)
+    merchant = Merchant(client, merchant_id, key, "이름틀린상회")
+    assert (await payer.pay(await merchant.request_payment(3_000), merchant.payee)).json()["status"] == "ACSC"
+    database, service = app.state.platform_db, app.state.payments
+    assert await settle(database, service, today_kst(), merchant_id) == 0  # the bank refuses the name
+    refused = (await merchant.get("/settlements")).json()[0]
+    assert (refused["payout"], refused["status"]) == (3_000, "failed")
+    async with database.read_sessions() as session:
+        assert await ledger.balance(session, f"settlement:{merchant_id}") == 0  # the run was reversed
+    assert await payable(app, merchant_id) == -3_000  # still owed
+    async with database.unit_of_work() as session:
+        await session.execute(
+            text("UPDATE payments_merchant SET settlement_holder = :name WHERE id = :id"),
+            {"name": owner.name, "id": merchant_id},
+        )
+    assert await settle(database, service, today_kst() + timedelta(days=1), merchant_id) == 1
+    paid = (await merchant.get("/settlements")).json()[0]
+    assert (paid["carried_in"], paid["gross"], paid["payout"], paid["status"]) == (3_000, 0, 3_000, "paid")
+    assert await payable(app, merchant_id) == 0

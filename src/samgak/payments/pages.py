@@ -12,12 +12,14 @@ refunds once.
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import segno
 from fastapi import APIRouter, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -79,6 +81,16 @@ async def history(request: Request) -> Response:
     async with request.app.state.platform_db.read_sessions() as session:
         rows = await PaymentsRepository(session).payments_of_payer(person.subject, 100)
     return _page(request, "history.html", {"person": person, "rows": rows})
+
+
+@router.get("/pay/{payment_id}/qr.svg")
+async def checkout_qr(request: Request, payment_id: str) -> Response:
+    """The checkout link as a QR code, to pay on a phone (the link is all it holds)."""
+    shown = await checkout.checkout_of(request.app.state.platform_db, payment_id)
+    code = segno.make(f"{_payments(request).base_url}/pay/{shown.payment.id}", error="m")
+    image = io.BytesIO()
+    code.save(image, kind="svg", scale=4, border=2, dark="#1d2433", xmldecl=False)
+    return Response(image.getvalue(), media_type="image/svg+xml", headers=HEADERS)
 
 
 @router.get("/pay/{payment_id}")

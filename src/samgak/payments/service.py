@@ -51,6 +51,11 @@ def payable_account(merchant_id: str) -> str:
     return f"payable:{merchant_id}"
 
 
+def settlement_account(merchant_id: str) -> str:
+    """The ledger account of a settlement run's payout between the run and the bank's answer."""
+    return f"settlement:{merchant_id}"
+
+
 def clearing_account(org_code: str) -> str:
     """The ledger account of the platform's money at a bank: withdrawals in, deposits out."""
     return f"clearing:{org_code}"
@@ -184,6 +189,7 @@ def payment_body(payment: PaymentsPayment, base_url: str) -> dict[str, Any]:
         "fee": payment.fee,
         "refunded": payment.refunded,
         "checkout_url": f"{base_url}/pay/{payment.id}",
+        "checkout_qr_url": f"{base_url}/pay/{payment.id}/qr.svg",
         "created_at": payment.created_at.isoformat(),
         "captured_at": payment.captured_at.isoformat() if payment.captured_at else None,
     }

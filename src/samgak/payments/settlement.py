@@ -6,8 +6,10 @@ claimed yet (marking them with its id), so nothing is settled twice and nothing 
 the run is lost: the next run takes it. Its figures: ``gross`` (captured) − ``fees`` −
 ``refunds`` + ``carried_in`` (a negative balance an earlier run left, or a payout that failed) =
 net; a positive net is paid out by a deposit (입금이체) to the merchant's settlement account, a
-negative one is carried to the next run. The payout moves the amount from the merchant's payable
-out of the clearing account of the merchant's bank in the ledger. The statement lists every
+negative one is carried to the next run. In the ledger the run moves the payout from the
+merchant's payable to its settlement account (in transit), and the bank's answer either pays it
+out of the clearing account of the merchant's bank or reverses the run's posting (the amount is
+payable again and the next run carries it in). The statement lists every
 payment and refund of the run (page and CSV).
 
 **Reconciliation** — our instructions of a day against the bank's own list of what we did there
@@ -36,10 +38,10 @@ from samgak.payments.instructions import new_order, write
 from samgak.payments.models import PaymentsInstruction, PaymentsSettlement
 from samgak.payments.repository import PaymentsRepository
 from samgak.payments.runtime import Payments
-from samgak.payments.service import clearing_account, payable_account
+from samgak.payments.service import clearing_account, payable_account, settlement_account
 from samgak.payments.webhooks import record
 
-LEDGER_KEYS = {"P": "pay", "R": "refund", "S": "settle"}
+LEDGER_KEYS = {"P": "pay", "R": "refund", "S": "payout"}  # the posting an executed instruction makes
 
 
 def settlement_body(row: PaymentsSettlement) -> dict[str, Any]:
@@ -109,6 +111,12 @@ async def settle_merchant(
         await repo.add(row)
         if net <= 0:
             return None
+        await ledger.open_account(session, settlement_account(merchant_id), "liability", recording=True)
+        legs = (
+            ledger.Leg(payable_account(merchant_id), net),
+            ledger.Leg(settlement_account(merchant_id), -net),
+        )
+        await ledger.post(session, ledger.Transfer(f"settle:{settlement_id}", "settlement", legs))
         order = new_order(
             Deposit,
             account_num=payments.sealer.open(merchant.settlement_account_sealed),
@@ -127,22 +135,26 @@ async def paid_out(session: AsyncSession, payments: Payments, instruction: Payme
     row = await session.get(PaymentsSettlement, instruction.reference, populate_existing=True)
     assert row is not None
     legs = (
-        ledger.Leg(payable_account(row.merchant_id), row.payout),
+        ledger.Leg(settlement_account(row.merchant_id), row.payout),
         ledger.Leg(clearing_account(instruction.org_code), -row.payout),
     )
-    await ledger.post(session, ledger.Transfer(f"settle:{row.id}", "settlement", legs))
+    await ledger.post(session, ledger.Transfer(f"payout:{row.id}", "payout", legs))
     await record(session, row.merchant_id, "settlement.paid", settlement_body(row))
 
 
 async def payout_refused(
     session: AsyncSession, payments: Payments, instruction: PaymentsInstruction, bank_code: str | None
 ) -> None:
-    """The payout failed: the amount stays payable and the next run carries it in."""
+    """The payout failed: the run's posting is reversed, so the amount is payable again and the
+    next run carries it in."""
     repo = PaymentsRepository(session)
     if not await repo.move_settlement(instruction.reference, "paying", status="failed"):
         return
     row = await session.get(PaymentsSettlement, instruction.reference, populate_existing=True)
     assert row is not None
+    await ledger.reverse(
+        session, f"settle-back:{row.id}", f"settle:{row.id}", memo=f"payout refused {bank_code}"
+    )
     await record(
         session, row.merchant_id, "settlement.failed", settlement_body(row) | {"bank_code": bank_code}
     )
