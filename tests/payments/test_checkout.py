@@ -428,3 +428,24 @@ async def test_a_refused_payout_is_reversed_and_carried_into_the_next_run(
     paid = (await merchant.get("/settlements")).json()[0]
     assert (paid["carried_in"], paid["gross"], paid["payout"], paid["status"]) == (3_000, 0, 3_000, "paid")
     assert await payable(app, merchant_id) == 0
+
+
+async def test_checkout_pages_say_what_went_wrong(
+    app: Any, shop: Any, payer: Customer, alliance: Any
+) -> None:
+    missing = await payer.browser.get("/pay/PNOSUCHPAYMENT")
+    assert missing.status_code == 404 and "가맹점에서 다시 결제를 시작하세요" in missing.text
+    merchant = shop[0]
+    paid = await merchant.request_payment(1_300)
+    assert (await payer.pay(paid, merchant.payee)).json()["status"] == "ACSC"
+    person, account = demand(alliance, 43, "k-bank")
+    other = Customer(app, person, account, KBANK)
+    await other.sign_up()
+    foreign = await other.browser.get(f"/pay/{paid['payment_id']}")
+    assert foreign.status_code == 403 and "다른 고객이 승인한 결제입니다" in foreign.text
+    garbled = await payer.browser.post(
+        f"/pay/{paid['payment_id']}/approve",
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
+    assert garbled.status_code == 400 and garbled.json()["error"]["code"] == "invalid_request"

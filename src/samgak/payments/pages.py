@@ -31,7 +31,7 @@ from samgak.kit.money import format_won
 from samgak.kit.timeutil import KST, today_kst
 from samgak.payments import actions, checkout, refunds, settlement
 from samgak.payments.endpoints import statement_download
-from samgak.payments.errors import BadRequest, PaymentsError, Unauthenticated
+from samgak.payments.errors import BadRequest, NotFound, PaymentsError, Unauthenticated
 from samgak.payments.repository import PaymentsRepository
 from samgak.payments.runtime import Payments
 from samgak.payments.service import authenticate
@@ -49,7 +49,6 @@ templates.env.globals.update(
 )
 HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 MERCHANT_COOKIE = "samgak_merchant"
-BANK_NAMES = {"WRBK000020": "우리은행", "KBNK000089": "케이뱅크"}
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
@@ -95,23 +94,32 @@ async def checkout_qr(request: Request, payment_id: str) -> Response:
 
 @router.get("/pay/{payment_id}")
 async def checkout_page(request: Request, payment_id: str) -> Response:
-    shown = await checkout.checkout_of(request.app.state.platform_db, payment_id)
+    try:
+        shown = await checkout.checkout_of(request.app.state.platform_db, payment_id)
+    except NotFound as missing:
+        return _page(request, "error.html", {"message": _(missing.message)}, status_code=404)
     person = await signed_in_person(request)
     if person is None:
         return _sign_in(request)
     if shown.payment.payer_subject not in (None, person.subject):  # someone else's payment
-        raise BadRequest("다른 고객이 승인한 결제입니다")
+        return _page(request, "error.html", {"message": _("다른 고객이 승인한 결제입니다.")}, status_code=403)
     accounts = await _paying_accounts(request, person) if shown.payment.status == "RCVD" else []
+    banks = _banks(request)
     return _page(
         request,
         "checkout.html",
         {
             "shown": shown,
             "person": person,
-            "accounts": [(a, BANK_NAMES.get(a.org_code, a.org_code)) for a in accounts],
-            "banks": BANK_NAMES,
+            "accounts": [(a, banks.get(a.org_code, a.org_code)) for a in accounts],
+            "banks": banks,
         },
     )
+
+
+def _banks(request: Request) -> dict[str, str]:
+    """The member banks a payment can be drawn from: org code → name."""
+    return {m.org_code: m.org_name for m in request.app.state.settings.members if m.industry == "bank"}
 
 
 @router.post("/pay/{payment_id}/approve")
@@ -120,7 +128,10 @@ async def approve(request: Request, payment_id: str) -> Response:
     person = await signed_in_person(request)
     if person is None:
         raise Unauthenticated("로그인이 필요합니다")
-    body = await request.json()
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise BadRequest("요청 본문은 JSON 객체입니다")
     choice = body.get("account")
