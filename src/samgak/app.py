@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from samgak import directory, identity, mydata, payments, web
+from samgak import directory, identity, mydata, offers, payments, web
 from samgak.config import Settings, get_settings
 from samgak.institution.app import build_institution, create_institution_app
 from samgak.institution.ca_client import HttpCertificateAuthority
@@ -145,6 +145,7 @@ def create_app(
     app.add_exception_handler(directory.DirectoryError, directory.directory_error_handler)
     app.add_exception_handler(identity.IdentityError, identity.identity_error_handler)
     app.add_exception_handler(payments.PaymentsError, payments.payments_error_handler)
+    app.add_exception_handler(offers.OffersError, offers.offers_error_handler)
     app.include_router(directory.router)
     app.include_router(identity.router)
     app.include_router(identity.pages_router)
@@ -154,6 +155,8 @@ def create_app(
     app.include_router(mydata.api)
     app.include_router(payments.api)
     app.include_router(payments.pages)
+    app.include_router(offers.api)
+    app.include_router(offers.router)
     app.include_router(web.router)
     app.include_router(web.member_apps_router)
     app.include_router(web.shop_router)

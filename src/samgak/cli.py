@@ -471,6 +471,54 @@ def merchant_complete() -> None:
     console.print(f"carried on {done} pending payments or instructions")
 
 
+offers = typer.Typer(help="Partner products and promotions.", no_args_is_help=True)
+app.add_typer(offers, name="offers")
+
+
+@offers.command("run")
+def offers_run(month: str = typer.Option(None, "--month", help="YYYYMM (default: last month)")) -> None:
+    """The monthly benefit run: what every enrolled customer earned, posted to the ledger, and the
+    partner settlement it makes."""
+    import asyncio
+
+    from samgak import offers as offers_module
+    from samgak.kit.db import Database
+    from samgak.kit.timeutil import today_kst
+    from samgak.offers.service import month_key
+
+    settings = get_settings()
+    which = month or month_key(today_kst(), 1)
+
+    async def run() -> tuple[Any, list[Any]]:
+        database = Database(settings.database_url)
+        try:
+            columns = (
+                TextColumn(f"[bold]benefits {which}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
+            with Progress(*columns, console=console) as progress:
+                task = progress.add_task("run", total=None)
+                report = await offers_module.run_month(
+                    database, which, progress=lambda n: progress.advance(task, n)
+                )
+            return report, await offers_module.partner_settlement(database, which)
+        finally:
+            await database.dispose()
+
+    report, lines = asyncio.run(run())
+    console.print(
+        f"{which}: {report.enrolments:,} enrolments, {report.computed:,} computed now, {report.won:,}원 of benefits"
+    )
+    table = Table(title=f"partner settlement {which}")
+    for column in ("promotion", "owes", "to", "customers", "amount"):
+        table.add_column(column)
+    for line in lines:
+        table.add_row(line.product, line.payer, line.payee, f"{line.people:,}", f"{line.amount:,}원")
+    console.print(table)
+
+
 @app.command("serve-member")
 def serve_member(slug: str, host: str = "127.0.0.1", port: int = 8001) -> None:
     """Serve one member's deployable alone (production shape), e.g. ``samgak serve-member kt``.

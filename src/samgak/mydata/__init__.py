@@ -31,6 +31,7 @@ from samgak.mydata.consent import (
     withdraw,
 )
 from samgak.mydata.endpoints import api, router
+from samgak.mydata.facts import MonthFacts, PaidFrom, month_facts
 from samgak.mydata.operator import ensure_credentials, load_credentials
 from samgak.mydata.portfolio import PayingAccount, Portfolio, paying_accounts, portfolio
 from samgak.mydata.runtime import INDUSTRY_SCOPES, Mydata, build_mydata
@@ -42,7 +43,9 @@ __all__ = [
     "CollectReport",
     "ConsentError",
     "JobStream",
+    "MonthFacts",
     "Mydata",
+    "PaidFrom",
     "PayingAccount",
     "Portfolio",
     "Receipt",
@@ -56,6 +59,7 @@ __all__ = [
     "consents_of",
     "ensure_credentials",
     "load_credentials",
+    "month_facts",
     "open_or_start_run",
     "paying_accounts",
     "portfolio",

@@ -244,6 +244,17 @@ class MydataRepository:
         )
         return [(r, a) for r, a in (await self.session.execute(stmt)).all()]
 
+    async def records_of_between(
+        self, subject: str, since: str, until: str
+    ) -> Sequence[tuple[MydataRecord, MydataAsset]]:
+        """The person's records with ``since <= at < until`` (holder's local time, YYYYMMDD…)."""
+        stmt = (
+            select(MydataRecord, MydataAsset)
+            .join(MydataAsset, MydataAsset.id == MydataRecord.asset_id)
+            .where(MydataAsset.subject == subject, MydataRecord.at >= since, MydataRecord.at < until)
+        )
+        return [(r, a) for r, a in (await self.session.execute(stmt)).all()]
+
     async def records_of_asset(self, asset_id: int, limit: int) -> Sequence[MydataRecord]:
         stmt = (
             select(MydataRecord)

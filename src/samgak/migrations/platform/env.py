@@ -10,6 +10,7 @@ from samgak.directory.models import Base as DirectoryBase
 from samgak.identity.models import Base as IdentityBase
 from samgak.ledger.models import Base as LedgerBase
 from samgak.mydata.models import Base as MydataBase
+from samgak.offers.models import Base as OffersBase
 from samgak.payments.models import Base as PaymentsBase
 
 config = context.config
@@ -19,6 +20,7 @@ target_metadata: list[MetaData] = [
     MydataBase.metadata,
     LedgerBase.metadata,
     PaymentsBase.metadata,
+    OffersBase.metadata,
 ]
 
 

@@ -1,0 +1,90 @@
+"""A person's facts of one month, from their consented MyData data only, for partner products.
+
+What offers may ask of a person (and nothing else): which account or card paid the KT bill and
+how much it was, card spending per issuing member, and salary deposits per bank. Everything comes
+from what the person's live consents brought in; a member they did not link is simply absent,
+and the facts say which members were linked so a rule can explain what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from samgak.mydata.models import MydataAsset
+from samgak.mydata.repository import MydataRepository
+
+KT, KT_BILL, AUTO_TRANSFER = "KTTC000030", "KT 통신요금", "자동이체"
+BANK_CODES = {"WRBK000020": "020", "KBNK000089": "089"}  # 금융기관 코드 of the member banks
+
+
+@dataclass(frozen=True, slots=True)
+class PaidFrom:
+    """What paid a bill: a bank account, or a card (check cards debit the linked bank)."""
+
+    org_code: str
+    kind: str  # account | check_card | credit_card
+    name: str
+    linked_bank: str | None = None  # the org code of a check card's bank, when a member
+
+
+@dataclass(frozen=True, slots=True)
+class MonthFacts:
+    month: str  # YYYYMM
+    linked: frozenset[str]  # member org codes with a live consent
+    kt_bill: int = 0  # won billed by KT this month
+    kt_paid_from: PaidFrom | None = None
+    card_spending: dict[str, int] = field(default_factory=dict)  # card member → won approved
+    salary: dict[str, int] = field(default_factory=dict)  # bank member → won of 급여 deposits
+
+
+def _next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[4:])
+    return f"{year + number // 12}{number % 12 + 1:02d}"
+
+
+async def month_facts(session: AsyncSession, subject: str, month: str) -> MonthFacts:
+    """The person's facts of ``month`` (YYYYMM) from their collected data."""
+    repo = MydataRepository(session)
+    linked = frozenset(a.org_code for a in await repo.assets_of(subject) if a.consent_id is not None)
+    spending: dict[str, int] = defaultdict(int)
+    salary: dict[str, int] = defaultdict(int)
+    kt_bills: list[int] = []
+    payments = []  # outflows that may have paid the KT bill
+    rows = await repo.records_of_between(subject, f"{month}01", f"{_next_month(month)}01")
+    for record, asset in rows:
+        if record.kind == "telecom_bill" and asset.org_code == KT:
+            kt_bills.append(-record.amount)
+        elif record.kind == "approval" and record.amount < 0:
+            spending[asset.org_code] += -record.amount
+        elif record.kind == "deposit_tx" and record.amount > 0 and "급여" in record.description:
+            salary[asset.org_code] += record.amount
+        if record.amount < 0 and record.kind in ("deposit_tx", "approval"):
+            payments.append((record, asset))
+    paid_from = next(
+        (
+            _paid_from(asset)
+            for record, asset in payments
+            if KT_BILL in record.description  # the memo or merchant name, where the consent sends it
+            or (
+                record.kind == "deposit_tx"
+                and record.description == AUTO_TRANSFER
+                and -record.amount in kt_bills
+            )
+        ),
+        None,
+    )
+    return MonthFacts(month, linked, sum(kt_bills), paid_from, dict(spending), dict(salary))
+
+
+def _paid_from(asset: MydataAsset) -> PaidFrom:
+    detail = json.loads(asset.detail)
+    if asset.kind == "deposit":
+        return PaidFrom(asset.org_code, "account", asset.name)
+    if detail.get("card_type") == "02":
+        bank = {code: org for org, code in BANK_CODES.items()}.get(str(detail.get("linked_bank_code")))
+        return PaidFrom(asset.org_code, "check_card", asset.name, bank)
+    return PaidFrom(asset.org_code, "credit_card", asset.name)

@@ -1,0 +1,21 @@
+"""Partner products and promotions: rules over consented MyData facts, enrolment, the monthly
+benefit run into the ledger and the partner settlement (issue #6; built step by step).
+
+Mounting: ``app.include_router(router)``, ``app.include_router(api)`` and
+``app.add_exception_handler(OffersError, offers_error_handler)``.
+"""
+
+from samgak.offers.endpoints import api, offers_error_handler, router
+from samgak.offers.rules import Product
+from samgak.offers.service import OffersError, RunReport, partner_settlement, run_month
+
+__all__ = [
+    "OffersError",
+    "Product",
+    "RunReport",
+    "api",
+    "offers_error_handler",
+    "partner_settlement",
+    "router",
+    "run_month",
+]

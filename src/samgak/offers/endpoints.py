@@ -1,0 +1,113 @@
+"""Offers' pages and API: ``/offers`` (my offers, why, what I earned), ``/offers/staff`` (products,
+a month's run and partner settlement), ``/api/offers/v1/products`` (public reference data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from fastapi.templating import Jinja2Templates
+from starlette.responses import RedirectResponse, Response
+
+from samgak.identity import signed_in_person
+from samgak.kit.money import format_won
+from samgak.kit.timeutil import today_kst
+from samgak.offers.service import (
+    OffersError,
+    catalogue,
+    enrol,
+    month_key,
+    offers_for,
+    opt_out,
+    partner_settlement,
+    run_month,
+)
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/offers/v1", tags=["offers"])
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals.update(won=format_won)
+HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+
+
+async def offers_error_handler(request: Request, exc: Exception) -> Response:
+    """Render an :class:`OffersError`: the page again with the message, or the API's JSON."""
+    assert isinstance(exc, OffersError)
+    if request.url.path.startswith("/offers/") and request.method == "POST":
+        return RedirectResponse(f"/offers?{urlencode({'message': exc.message})}", 303)
+    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status_code)
+
+
+@api.get("/products", summary="The partner products and their terms (public reference data)")
+async def products_api() -> JSONResponse:
+    return JSONResponse({"products": catalogue()}, headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/offers")
+async def my_offers(request: Request) -> Response:
+    person = await signed_in_person(request)
+    if person is None:
+        return RedirectResponse(f"/id/start?{urlencode({'next': '/offers'})}", 303)
+    found = await offers_for(request.app.state.platform_db, person.subject)
+    context: dict[str, Any] = {
+        "person": person,
+        "offers": found,
+        "message": request.query_params.get("message"),
+    }
+    return templates.TemplateResponse(request, "offers.html", context, headers=HEADERS)
+
+
+@router.post("/offers/{code}/enrol")
+async def enrol_page(request: Request, code: str) -> Response:
+    person = await signed_in_person(request)
+    if person is None:
+        return RedirectResponse("/id/start?next=/offers", 303)
+    await enrol(request.app.state.platform_db, person.subject, code)
+    return RedirectResponse(
+        f"/offers?{urlencode({'message': '가입했습니다. 이번 달부터 혜택을 계산합니다.'})}", 303
+    )
+
+
+@router.post("/offers/{code}/opt-out")
+async def opt_out_page(request: Request, code: str) -> Response:
+    person = await signed_in_person(request)
+    if person is None:
+        return RedirectResponse("/id/start?next=/offers", 303)
+    await opt_out(request.app.state.platform_db, person.subject, code)
+    return RedirectResponse(f"/offers?{urlencode({'message': '해지했습니다.'})}", 303)
+
+
+def _staff_only(request: Request) -> None:
+    """The staff console has no sign-in of its own yet: it exists outside production only."""
+    if request.app.state.settings.env == "prod":
+        raise OffersError("없는 페이지입니다", status_code=404, code="not_found")
+
+
+@router.get("/offers/staff")
+async def staff(request: Request) -> Response:
+    _staff_only(request)
+    month = request.query_params.get("month") or month_key(today_kst(), 1)
+    lines = await partner_settlement(request.app.state.platform_db, month)
+    context = {
+        "products": catalogue(),
+        "month": month,
+        "lines": lines,
+        "message": request.query_params.get("message"),
+    }
+    return templates.TemplateResponse(request, "staff.html", context, headers=HEADERS)
+
+
+@router.post("/offers/staff/run")
+async def staff_run(request: Request) -> Response:
+    _staff_only(request)
+    month = str((await request.form()).get("month") or month_key(today_kst(), 1))
+    if not (len(month) == 6 and month.isdigit()):
+        return RedirectResponse(f"/offers/staff?{urlencode({'message': '월은 YYYYMM입니다'})}", 303)
+    report = await run_month(request.app.state.platform_db, month)
+    message = (
+        f"{month}: 가입 {report.enrolments}건, 새로 계산 {report.computed}건, 혜택 {format_won(report.won)}"
+    )
+    return RedirectResponse(f"/offers/staff?{urlencode({'month': month, 'message': message})}", 303)

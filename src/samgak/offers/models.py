@@ -1,0 +1,43 @@
+"""Tables of partner offers (platform database).
+
+``offers_enrolment`` — a person's enrolment in a partner product (and its opt-out).
+``offers_benefit`` — what an enrolment earned in a month: won and/or rate points, with the note
+that explains it; one row per person, product and month, so a monthly run is idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from samgak.kit.db import new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class OffersEnrolment(Base):
+    __tablename__ = "offers_enrolment"
+    __table_args__ = (UniqueConstraint("subject", "product"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(43))
+    product: Mapped[str] = mapped_column(String(40), index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_month: Mapped[str] = mapped_column(String(6))  # YYYYMM the benefit starts
+    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OffersBenefit(Base):
+    __tablename__ = "offers_benefit"
+    __table_args__ = (UniqueConstraint("subject", "product", "month"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(43), index=True)
+    product: Mapped[str] = mapped_column(String(40))
+    month: Mapped[str] = mapped_column(String(6), index=True)
+    won: Mapped[int] = mapped_column(BigInteger)
+    rate_bp: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(200))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

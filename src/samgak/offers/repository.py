@@ -1,0 +1,92 @@
+"""All SQL of partner offers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from samgak.offers.models import OffersBenefit, OffersEnrolment
+
+
+class OffersRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def enrolments_of(self, subject: str) -> dict[str, OffersEnrolment]:
+        stmt = select(OffersEnrolment).where(OffersEnrolment.subject == subject)
+        return {e.product: e for e in (await self.session.scalars(stmt)).all()}
+
+    async def enrol(self, subject: str, product: str, at: datetime, first_month: str) -> None:
+        """Enrol (again, after an opt-out) — one row per person and product."""
+        found = await self.session.scalar(
+            select(OffersEnrolment).where(
+                OffersEnrolment.subject == subject, OffersEnrolment.product == product
+            )
+        )
+        if found is None:
+            self.session.add(
+                OffersEnrolment(subject=subject, product=product, enrolled_at=at, first_month=first_month)
+            )
+        elif found.opted_out_at is not None:
+            found.enrolled_at, found.first_month, found.opted_out_at = at, first_month, None
+        await self.session.flush()
+
+    async def opt_out(self, subject: str, product: str, at: datetime) -> bool:
+        done = await self.session.execute(
+            update(OffersEnrolment)
+            .where(
+                OffersEnrolment.subject == subject,
+                OffersEnrolment.product == product,
+                OffersEnrolment.opted_out_at.is_(None),
+            )
+            .values(opted_out_at=at)
+            .returning(OffersEnrolment.id)
+        )
+        return done.scalar_one_or_none() is not None
+
+    async def active_in(self, month: str, after_id: int, limit: int) -> Sequence[OffersEnrolment]:
+        """Enrolments earning in ``month`` (started by then, not opted out), by id from ``after_id``."""
+        stmt = (
+            select(OffersEnrolment)
+            .where(
+                OffersEnrolment.first_month <= month,
+                OffersEnrolment.opted_out_at.is_(None),
+                OffersEnrolment.id > after_id,
+            )
+            .order_by(OffersEnrolment.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def add_benefit(self, benefit: OffersBenefit) -> bool:
+        """False when the month was computed before (the row exists)."""
+        exists = await self.session.scalar(
+            select(OffersBenefit.id).where(
+                OffersBenefit.subject == benefit.subject,
+                OffersBenefit.product == benefit.product,
+                OffersBenefit.month == benefit.month,
+            )
+        )
+        if exists is not None:
+            return False
+        self.session.add(benefit)
+        await self.session.flush()
+        return True
+
+    async def benefits_of(self, subject: str) -> Sequence[OffersBenefit]:
+        stmt = (
+            select(OffersBenefit).where(OffersBenefit.subject == subject).order_by(OffersBenefit.month.desc())
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def month_totals(self, month: str) -> list[tuple[str, int, int]]:
+        """(product, people, won) of a month."""
+        stmt = (
+            select(OffersBenefit.product, func.count(), func.coalesce(func.sum(OffersBenefit.won), 0))
+            .where(OffersBenefit.month == month)
+            .group_by(OffersBenefit.product)
+        )
+        return [(p, int(n), int(w)) for p, n, w in (await self.session.execute(stmt)).all()]

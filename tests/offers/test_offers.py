@@ -1,0 +1,89 @@
+"""A customer who auto-pays KT from K bank sees the discount offer, enrols, and after the monthly
+run sees what they earned; the run is idempotent, posts to the ledger, and the partner settlement
+says K bank owes KT its share."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from samgak import ledger
+from samgak.kit.timeutil import today_kst
+from samgak.offers import partner_settlement, run_month
+from samgak.offers.service import enrol, month_key
+from tests.identity.softauthn import SoftAuthenticator
+from tests.identity.test_passkeys import enrol as enrol_passkey
+from tests.identity.test_signup import prove
+from tests.mydata.test_linking import sign
+
+KBANK, KT = "KBNK000089", "KTTC000030"
+PERSON = 47  # pays KT by auto-pay from a K bank account, and on time (seed 7)
+
+
+@pytest.fixture(scope="module")
+async def customer(app: Any, alliance: Any) -> Any:
+    person = alliance.person(PERSON)
+    autopay = next(s.plan["autopay"] for s in alliance.holdings(person)["kt"] if s.kind == "telecom")
+    assert autopay[:2] == ("account", "k-bank") and not person.delinquent
+    browser = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost")
+    authenticator = SoftAuthenticator()
+    assert (await prove(browser, person)).status_code == 303
+    assert (await enrol_passkey(browser, authenticator)).status_code == 201
+    asked = await browser.post(
+        "/mydata/link", data={"org": [KBANK, KT], "purpose": "통합 자산관리", "scheduled": "true", "cycle": "1/w"}
+    )
+    assert asked.status_code == 303, asked.text
+    assert (await sign(browser, authenticator, asked.headers["location"])).status_code == 200
+    yield browser
+    await browser.aclose()
+
+
+async def test_public_catalogue_needs_no_sign_in(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/api/offers/v1/products")
+    codes = {p["code"]: p for p in answer.json()["products"]}
+    assert answer.status_code == 200 and codes["kt-bill-kbank"]["funding"] == {"케이뱅크": 60, "KT": 40}
+
+
+async def test_kbank_autopayer_enrols_and_earns_the_kt_discount(app: Any, customer: httpx.AsyncClient) -> None:
+    page = await customer.get("/offers")
+    assert page.status_code == 200 and "케이뱅크" in page.text and "자동납부하고 있습니다" in page.text
+    subject = await _subject(app, customer)
+    two_months_ago = today_kst().replace(day=1) - timedelta(days=40)
+    await enrol(app.state.platform_db, subject, "kt-bill-kbank", today=two_months_ago)
+    last_month = month_key(today_kst(), 1)
+    report = await run_month(app.state.platform_db, last_month)
+    assert report.computed >= 1 and report.won > 0
+    again = await run_month(app.state.platform_db, last_month)
+    assert again.computed == 0 and again.won == 0  # a month is computed once
+    page = await customer.get("/offers")
+    assert "가입 중" in page.text and f"{last_month[:4]}-{last_month[4:]}" in page.text and "의 10%" in page.text
+    lines = await partner_settlement(app.state.platform_db, last_month)
+    kt_line = next(line for line in lines if line.payer == "케이뱅크" and line.payee == "KT")
+    async with app.state.platform_db.read_sessions() as session:
+        owed = -await ledger.balance(session, "benefits:kt-bill-kbank")
+        kbank = await ledger.balance(session, f"promotion:kt-bill-kbank:{KBANK}")
+        assert (await ledger.reconcile(session)).ok
+    assert kt_line.amount == kbank and owed >= kbank
+    opted = await customer.post("/offers/kt-bill-kbank/opt-out")
+    assert opted.status_code == 303 and "해지" in (await customer.get(opted.headers["location"])).text
+
+
+async def test_enrolment_is_refused_with_what_is_missing(app: Any, customer: httpx.AsyncClient) -> None:
+    refused = await customer.post("/offers/bc-paybook/enrol")  # BC Card is not linked
+    assert refused.status_code == 303
+    page = await customer.get(refused.headers["location"])
+    assert "BC카드를 연결" in page.text
+
+
+async def _subject(app: Any, browser: httpx.AsyncClient) -> str:
+    answer = await browser.get("/api/mydata/portfolio")
+    assert answer.status_code == 200
+    from samgak.identity.accounts import COOKIE, signed_in
+
+    async with app.state.platform_db.read_sessions() as session:
+        found = await signed_in(session, browser.cookies.get(COOKIE))
+    assert found is not None
+    return str(found[0].subject)
