@@ -31,7 +31,7 @@ from samgak.mydata.consent import (
     withdraw,
 )
 from samgak.mydata.endpoints import api, router
-from samgak.mydata.facts import MonthFacts, PaidFrom, month_facts
+from samgak.mydata.facts import MonthFacts, PaidFrom, month_facts, month_facts_of
 from samgak.mydata.operator import ensure_credentials, load_credentials
 from samgak.mydata.portfolio import PayingAccount, Portfolio, paying_accounts, portfolio
 from samgak.mydata.runtime import INDUSTRY_SCOPES, Mydata, build_mydata
@@ -60,6 +60,7 @@ __all__ = [
     "ensure_credentials",
     "load_credentials",
     "month_facts",
+    "month_facts_of",
     "open_or_start_run",
     "paying_accounts",
     "portfolio",

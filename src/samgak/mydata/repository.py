@@ -244,16 +244,28 @@ class MydataRepository:
         )
         return [(r, a) for r, a in (await self.session.execute(stmt)).all()]
 
-    async def records_of_between(
-        self, subject: str, since: str, until: str
-    ) -> Sequence[tuple[MydataRecord, MydataAsset]]:
-        """The person's records with ``since <= at < until`` (holder's local time, YYYYMMDD…)."""
-        stmt = (
-            select(MydataRecord, MydataAsset)
-            .join(MydataAsset, MydataAsset.id == MydataRecord.asset_id)
-            .where(MydataAsset.subject == subject, MydataRecord.at >= since, MydataRecord.at < until)
-        )
-        return [(r, a) for r, a in (await self.session.execute(stmt)).all()]
+    async def asset_rows_of(self, subjects: Sequence[str]) -> Sequence[Any]:
+        """The people's assets as plain rows (id, subject, org_code, kind, name, detail, consent_id)."""
+        stmt = select(
+            MydataAsset.id,
+            MydataAsset.subject,
+            MydataAsset.org_code,
+            MydataAsset.kind,
+            MydataAsset.name,
+            MydataAsset.detail,
+            MydataAsset.consent_id,
+        ).where(MydataAsset.subject.in_(subjects))
+        return (await self.session.execute(stmt)).all()
+
+    async def record_rows_between(self, asset_ids: Sequence[int], since: str, until: str) -> Sequence[Any]:
+        """The assets' records with ``since <= at < until`` as plain rows (asset_id, kind, amount,
+        description)."""
+        if not asset_ids:
+            return []
+        stmt = select(
+            MydataRecord.asset_id, MydataRecord.kind, MydataRecord.amount, MydataRecord.description
+        ).where(MydataRecord.asset_id.in_(asset_ids), MydataRecord.at >= since, MydataRecord.at < until)
+        return (await self.session.execute(stmt)).all()
 
     async def records_of_asset(self, asset_id: int, limit: int) -> Sequence[MydataRecord]:
         stmt = (

@@ -61,20 +61,18 @@ class OffersRepository:
         )
         return (await self.session.scalars(stmt)).all()
 
-    async def add_benefit(self, benefit: OffersBenefit) -> bool:
-        """False when the month was computed before (the row exists)."""
-        exists = await self.session.scalar(
-            select(OffersBenefit.id).where(
-                OffersBenefit.subject == benefit.subject,
-                OffersBenefit.product == benefit.product,
-                OffersBenefit.month == benefit.month,
-            )
+    async def computed(self, month: str, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (subject, product) of ``keys`` have ``month`` computed already."""
+        if not keys:
+            return set()
+        stmt = select(OffersBenefit.subject, OffersBenefit.product).where(
+            OffersBenefit.month == month, OffersBenefit.subject.in_(sorted({s for s, _ in keys}))
         )
-        if exists is not None:
-            return False
-        self.session.add(benefit)
+        return {(s, p) for s, p in (await self.session.execute(stmt)).all()}
+
+    async def add_benefits(self, rows: Sequence[OffersBenefit]) -> None:
+        self.session.add_all(rows)
         await self.session.flush()
-        return True
 
     async def benefits_of(self, subject: str) -> Sequence[OffersBenefit]:
         stmt = (

@@ -5,14 +5,16 @@ Eligibility reads the person's facts of the last complete month (``mydata.month_
 what their live consents brought in) and each rule's Korean explanation. Enrolment starts the
 benefit in the month it is made. The monthly run walks the enrolments earning in a month, asks
 each rule what the person earned from that month's collected data, keeps one row per person,
-product and month (a second run of a month adds nothing) and posts each won benefit to the
-ledger: the funding members' promotion expense in their shares against what is owed through the
-member that gives it. The partner settlement divides a month's won benefits by the products'
+product and month (a second run of a month adds nothing) and posts the won benefits to the
+ledger, one summary posting per product and batch (its key names the benefit rows it covers):
+the funding members' promotion expense in their shares against what is owed through the member
+that gives it. The partner settlement divides a month's won benefits by the products'
 funding shares: which member owes which, per promotion.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -104,7 +106,9 @@ class RunReport:
 async def run_month(
     database: Database, month: str, *, batch: int = 500, progress: Any = lambda _n: None
 ) -> RunReport:
-    """The monthly benefit run for ``month`` (see the module docstring)."""
+    """The monthly benefit run for ``month`` (see the module docstring): enrolments in batches,
+    each batch's facts in two reads, its new benefit rows and one summary ledger posting per
+    product in one unit of work."""
     report = RunReport(month)
     rules = {rule.code: rule for rule in products()}
     async with database.unit_of_work() as session:
@@ -119,8 +123,8 @@ async def run_month(
         async with database.unit_of_work() as session:
             repo = OffersRepository(session)
             chunk = await repo.active_in(month, after, batch)
-            for enrolment in chunk:
-                await _compute(session, repo, rules[enrolment.product], enrolment, month, report)
+            if chunk:
+                await _compute(session, repo, rules, chunk, month, report)
         if not chunk:
             return report
         after = chunk[-1].id
@@ -131,33 +135,43 @@ async def run_month(
 async def _compute(
     session: Any,
     repo: OffersRepository,
-    rule: Product,
-    enrolment: OffersEnrolment,
+    rules: dict[str, Product],
+    chunk: Sequence[OffersEnrolment],
     month: str,
     report: RunReport,
 ) -> None:
-    if months_between(enrolment.first_month, month) >= rule.months:
-        return  # the term is over
-    earned = rule.earned(await mydata.month_facts(session, enrolment.subject, month))
-    row = OffersBenefit(
-        subject=enrolment.subject,
-        product=rule.code,
-        month=month,
-        won=earned.won,
-        rate_bp=earned.rate_bp,
-        note=earned.note[:200],
-        computed_at=utcnow(),
-    )
-    if not await repo.add_benefit(row):
-        return
-    report.computed += 1
-    report.won += earned.won
-    if earned.won:
-        legs = [ledger.Leg(f"promotion:{rule.code}:{m}", amount) for m, amount in shares(rule, earned.won)]
-        legs.append(ledger.Leg(f"benefits:{rule.code}", -earned.won))
+    earning = [e for e in chunk if months_between(e.first_month, month) < rules[e.product].months]
+    done = await repo.computed(month, [(e.subject, e.product) for e in earning])
+    todo = [e for e in earning if (e.subject, e.product) not in done]
+    facts = await mydata.month_facts_of(session, sorted({e.subject for e in todo}), month)
+    now = utcnow()
+    rows = []
+    for enrolment in todo:
+        earned = rules[enrolment.product].earned(facts[enrolment.subject])
+        rows.append(
+            OffersBenefit(
+                subject=enrolment.subject,
+                product=enrolment.product,
+                month=month,
+                won=earned.won,
+                rate_bp=earned.rate_bp,
+                note=earned.note[:200],
+                computed_at=now,
+            )
+        )
+    await repo.add_benefits(rows)
+    report.computed += len(rows)
+    for code, rule in rules.items():
+        mine = [r for r in rows if r.product == code and r.won]
+        won = sum(r.won for r in mine)
+        if not won:
+            continue
+        report.won += won
+        legs = [ledger.Leg(f"promotion:{code}:{m}", amount) for m, amount in shares(rule, won)]
+        legs.append(ledger.Leg(f"benefits:{code}", -won))
+        key = f"benefit:{code}:{month}:{min(r.id for r in mine)}-{max(r.id for r in mine)}"
         await ledger.post(
-            session,
-            ledger.Transfer(f"benefit:{rule.code}:{month}:{enrolment.subject}", "benefit", tuple(legs)),
+            session, ledger.Transfer(key, "benefit", tuple(legs), memo=f"{len(mine)} customers")
         )
 
 
