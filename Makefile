@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo serve seed test test-fast lint bench-holder bench-identity bench-collect bench-payments clean
+.PHONY: help setup demo serve seed test test-fast lint bench-holder bench-identity bench-collect bench-payments bench-offers clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ bench-collect: $(STAMP) ## MyData first collection of 10,000 customers vs the ho
 bench-payments: $(STAMP) ## the ledger core on PostgreSQL vs pgbench's bare payment SQL (writes benchmarks/results/payments.json)
 	@command -v pgbench >/dev/null 2>&1 || { echo "bench-payments needs pgbench (apt-get install postgresql-client)"; exit 1; }
 	$(BIN)/python -m benchmarks.payments
+
+bench-offers: $(STAMP) ## the monthly benefit run for 100,000 customers on PostgreSQL vs a plain SQL aggregate (writes benchmarks/results/offers.json)
+	$(BIN)/python -m benchmarks.offers
 
 clean: ## remove the demo databases
 	rm -rf var
