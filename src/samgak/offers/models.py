@@ -32,11 +32,12 @@ class OffersEnrolment(Base):
 
 class OffersBenefit(Base):
     __tablename__ = "offers_benefit"
-    __table_args__ = (UniqueConstraint("subject", "product", "month"),)
+    # month first: a run looks up a batch of people within one month
+    __table_args__ = (UniqueConstraint("month", "subject", "product"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     subject: Mapped[str] = mapped_column(String(43), index=True)
     product: Mapped[str] = mapped_column(String(40))
-    month: Mapped[str] = mapped_column(String(6), index=True)
+    month: Mapped[str] = mapped_column(String(6))
     won: Mapped[int] = mapped_column(BigInteger)
     rate_bp: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(String(200))

@@ -2,7 +2,7 @@
 
 Revision ID: 0020
 Revises: 0019
-Create Date: 2026-11-30 06:47:24.257259
+Create Date: 2026-11-30 07:00:11.458003
 """
 
 from collections.abc import Sequence
@@ -30,11 +30,10 @@ def upgrade() -> None:
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_offers_benefit")),
         sa.UniqueConstraint(
-            "subject", "product", "month", name=op.f("uq_offers_benefit_subject_product_month")
+            "month", "subject", "product", name=op.f("uq_offers_benefit_month_subject_product")
         ),
     )
     with op.batch_alter_table("offers_benefit", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_offers_benefit_month"), ["month"], unique=False)
         batch_op.create_index(batch_op.f("ix_offers_benefit_subject"), ["subject"], unique=False)
 
     op.create_table(
@@ -62,7 +61,6 @@ def downgrade() -> None:
     op.drop_table("offers_enrolment")
     with op.batch_alter_table("offers_benefit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_offers_benefit_subject"))
-        batch_op.drop_index(batch_op.f("ix_offers_benefit_month"))
 
     op.drop_table("offers_benefit")
     # ### end Alembic commands ###
