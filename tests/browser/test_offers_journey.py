@@ -233,12 +233,6 @@ async def test_kbank_autopayer_enrols_in_the_kt_discount_and_earns_it(
     assert paid > 0 and won(cells[1]) == min(paid // 10, 5_000), (paid, cells)
 
 
-@pytest.mark.xfail(
-    raises=WrongDiscount,
-    strict=True,
-    reason="offers bug: KtBillDiscount.earned takes 10% of the whole KT bill (MonthFacts.kt_bill sums "
-    "every line) even when K bank auto-pays only one line of several",
-)
 async def test_discount_is_on_what_kbank_autopays_only(
     chromium: str, live_server: Any, browser_alliance: Any, tmp_path: Any
 ) -> None:

@@ -33,7 +33,8 @@ async def customer(app: Any, alliance: Any) -> Any:
     assert (await prove(browser, person)).status_code == 303
     assert (await enrol_passkey(browser, authenticator)).status_code == 201
     asked = await browser.post(
-        "/mydata/link", data={"org": [KBANK, KT], "purpose": "통합 자산관리", "scheduled": "true", "cycle": "1/w"}
+        "/mydata/link",
+        data={"org": [KBANK, KT], "purpose": "통합 자산관리", "scheduled": "true", "cycle": "1/w"},
     )
     assert asked.status_code == 303, asked.text
     assert (await sign(browser, authenticator, asked.headers["location"])).status_code == 200
@@ -47,7 +48,9 @@ async def test_public_catalogue_needs_no_sign_in(client: httpx.AsyncClient) -> N
     assert answer.status_code == 200 and codes["kt-bill-kbank"]["funding"] == {"케이뱅크": 60, "KT": 40}
 
 
-async def test_kbank_autopayer_enrols_and_earns_the_kt_discount(app: Any, customer: httpx.AsyncClient) -> None:
+async def test_kbank_autopayer_enrols_and_earns_the_kt_discount(
+    app: Any, customer: httpx.AsyncClient
+) -> None:
     page = await customer.get("/offers")
     assert page.status_code == 200 and "케이뱅크" in page.text and "자동납부하고 있습니다" in page.text
     subject = await _subject(app, customer)
@@ -59,7 +62,9 @@ async def test_kbank_autopayer_enrols_and_earns_the_kt_discount(app: Any, custom
     again = await run_month(app.state.platform_db, last_month)
     assert again.computed == 0 and again.won == 0  # a month is computed once
     page = await customer.get("/offers")
-    assert "가입 중" in page.text and f"{last_month[:4]}-{last_month[4:]}" in page.text and "의 10%" in page.text
+    assert (
+        "가입 중" in page.text and f"{last_month[:4]}-{last_month[4:]}" in page.text and "의 10%" in page.text
+    )
     lines = await partner_settlement(app.state.platform_db, last_month)
     kt_line = next(line for line in lines if line.payer == "케이뱅크" and line.payee == "KT")
     async with app.state.platform_db.read_sessions() as session:

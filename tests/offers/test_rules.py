@@ -30,17 +30,31 @@ def test_the_registry_knows_every_product_and_its_funding_adds_up() -> None:
 
 def test_kt_discount_needs_kbank_autopay_and_caps_at_5000() -> None:
     rule = KtBillDiscount()
-    by_account = facts(kt_bill=38_000, kt_paid_from=PaidFrom(KBANK, "account", "입출금통장"))
+    kbank = PaidFrom(KBANK, "account", "입출금통장")
+    by_account = facts(kt_bill=38_000, kt_payments=((kbank, 38_000),))
     assert rule.eligibility(by_account).eligible
     assert rule.earned(by_account).won == 3_800
-    assert rule.earned(facts(kt_bill=90_000, kt_paid_from=PaidFrom(KBANK, "account", "통장"))).won == 5_000
+    assert rule.earned(facts(kt_bill=90_000, kt_payments=((kbank, 90_000),))).won == 5_000
     check_card = PaidFrom(BC_CARD, "check_card", "케이뱅크 체크카드", linked_bank=KBANK)
-    assert rule.eligibility(facts(kt_bill=10_000, kt_paid_from=check_card)).eligible
-    woori = facts(kt_bill=38_000, kt_paid_from=PaidFrom(WOORI_BANK, "account", "우리통장"))
+    assert rule.eligibility(facts(kt_bill=10_000, kt_payments=((check_card, 10_000),))).eligible
+    woori = facts(kt_bill=38_000, kt_payments=((PaidFrom(WOORI_BANK, "account", "우리통장"), 38_000),))
     verdict = rule.eligibility(woori)
     assert not verdict.eligible and "케이뱅크" in verdict.missing[0] and "우리은행" in verdict.missing[0]
     assert rule.earned(woori).won == 0
     assert "KT를 연결" in rule.eligibility(facts(linked=frozenset({KBANK}))).missing[0]
+
+
+def test_kt_discount_is_on_what_kbank_paid_only() -> None:
+    """Two lines: the mobile by a Woori Card, the internet from K bank — 10% of the K bank part."""
+    card = PaidFrom(WOORI_CARD, "credit_card", "카드의정석")
+    kbank = PaidFrom(KBANK, "account", "입출금통장")
+    mixed = facts(kt_bill=110_000, kt_payments=((card, 88_000), (kbank, 22_000)))
+    assert rule_verdict_names(KtBillDiscount(), mixed) and KtBillDiscount().earned(mixed).won == 2_200
+
+
+def rule_verdict_names(rule: KtBillDiscount, values: MonthFacts) -> bool:
+    verdict = rule.eligibility(values)
+    return verdict.eligible and "22,000원" in verdict.reasons[0]
 
 
 def test_savings_rate_is_computed_month_by_month_from_three_conditions() -> None:
@@ -49,7 +63,7 @@ def test_savings_rate_is_computed_month_by_month_from_three_conditions() -> None
     assert none.rate_bp == 0 and "연 2.0%" in none.note
     everything = facts(
         card_spending={WOORI_CARD: 300_000},
-        kt_paid_from=PaidFrom(KT, "account", "통장"),
+        kt_payments=((PaidFrom(KT, "account", "통장"), 50_000),),
         salary={KBANK: 3_000_000},
     )
     assert rule.earned(everything).rate_bp == 200 and "연 4.0%" in rule.earned(everything).note

@@ -36,8 +36,8 @@ class PaidFrom:
 class MonthFacts:
     month: str  # YYYYMM
     linked: frozenset[str]  # member org codes with a live consent
-    kt_bill: int = 0  # won billed by KT this month
-    kt_paid_from: PaidFrom | None = None
+    kt_bill: int = 0  # won billed by KT this month (every line)
+    kt_payments: tuple[tuple[PaidFrom, int], ...] = ()  # what paid how much of the KT bills
     card_spending: dict[str, int] = field(default_factory=dict)  # card member → won approved
     salary: dict[str, int] = field(default_factory=dict)  # bank member → won of 급여 deposits
 
@@ -82,20 +82,20 @@ def _facts(month: str, linked: frozenset[str], rows: list[tuple[Any, Any]]) -> M
             salary[asset.org_code] += record.amount
         if record.amount < 0 and record.kind in ("deposit_tx", "approval"):
             payments.append((record, asset))
-    paid_from = next(
-        (
-            _paid_from(asset)
-            for record, asset in payments
-            if KT_BILL in record.description  # the memo or merchant name, where the consent sends it
-            or (
-                record.kind == "deposit_tx"
-                and record.description == AUTO_TRANSFER
-                and -record.amount in kt_bills
-            )
-        ),
-        None,
-    )
-    return MonthFacts(month, linked, sum(kt_bills), paid_from, dict(spending), dict(salary))
+    unmatched = list(kt_bills)
+    kt_payments = []
+    for record, asset in payments:
+        named = KT_BILL in record.description  # the memo or merchant name, where the consent sends it
+        auto = (
+            record.kind == "deposit_tx"
+            and record.description == AUTO_TRANSFER
+            and -record.amount in unmatched
+        )
+        if named or auto:
+            if -record.amount in unmatched:
+                unmatched.remove(-record.amount)
+            kt_payments.append((_paid_from(asset), -record.amount))
+    return MonthFacts(month, linked, sum(kt_bills), tuple(kt_payments), dict(spending), dict(salary))
 
 
 def _paid_from(asset: Any) -> PaidFrom:

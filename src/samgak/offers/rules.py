@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from samgak.mydata import MonthFacts
+from samgak.mydata import MonthFacts, PaidFrom
 
 KBANK, WOORI_BANK, WOORI_CARD, BC_CARD, KT = (
     "KBNK000089",
@@ -99,41 +99,44 @@ class KtBillDiscount(Product):
     RATE_PERCENT: ClassVar[int] = 10
     CAP: ClassVar[int] = 5_000
 
-    def _qualifying(self, facts: MonthFacts) -> bool:
-        paid = facts.kt_paid_from
-        return paid is not None and (
-            (paid.kind == "account" and paid.org_code == KBANK)
-            or (paid.kind == "check_card" and paid.linked_bank == KBANK)
+    @staticmethod
+    def _qualifies(paid: PaidFrom) -> bool:
+        return (paid.kind == "account" and paid.org_code == KBANK) or (
+            paid.kind == "check_card" and paid.linked_bank == KBANK
         )
 
     def eligibility(self, facts: MonthFacts) -> Verdict:
-        paid = facts.kt_paid_from
         if KT not in facts.linked:
             return Verdict(False, missing=["마이데이터로 KT를 연결해 주세요 (요금 납부 수단을 확인합니다)"])
-        if self._qualifying(facts):
-            assert paid is not None
+        ours = [(paid, amount) for paid, amount in facts.kt_payments if self._qualifies(paid)]
+        if ours:
             return Verdict(
                 True,
                 reasons=[
-                    f"KT 요금을 {NAMES.get(paid.org_code, paid.org_code)} {paid.name}(으)로 자동납부하고 있습니다"
+                    f"KT 요금 {_won(amount)}을 {NAMES.get(paid.org_code, paid.org_code)} {paid.name}(으)로 자동납부하고 있습니다"
+                    for paid, amount in ours
                 ],
             )
-        if paid is None:
+        if not facts.kt_payments:
             return Verdict(
                 False, missing=["KT 요금 자동납부 내역이 없습니다: 케이뱅크 계좌로 자동납부를 신청하세요"]
             )
+        paid = facts.kt_payments[0][0]
         return Verdict(
             False,
             missing=[
-                f"지금은 {NAMES.get(paid.org_code, paid.org_code)} {paid.name}(으)로 납부합니다: 케이뱅크 계좌나 케이뱅크 체크카드로 바꾸세요"
+                f"지금은 {NAMES.get(paid.org_code, paid.org_code)} {paid.name}(으)로 납부합니다: "
+                "케이뱅크 계좌나 케이뱅크 체크카드로 바꾸세요"
             ],
         )
 
     def earned(self, facts: MonthFacts) -> Earned:
-        if not self._qualifying(facts) or facts.kt_bill <= 0:
+        """10% of what K bank paid of the KT bills this month (not of lines paid elsewhere)."""
+        paid = sum(amount for paid, amount in facts.kt_payments if self._qualifies(paid))
+        if paid <= 0:
             return Earned(note="이번 달은 케이뱅크 자동납부 내역이 없습니다")
-        discount = min(facts.kt_bill * self.RATE_PERCENT // 100, self.CAP)
-        return Earned(won=discount, note=f"KT 요금 {_won(facts.kt_bill)}의 10% (최대 5,000원)")
+        discount = min(paid * self.RATE_PERCENT // 100, self.CAP)
+        return Earned(won=discount, note=f"케이뱅크로 낸 KT 요금 {_won(paid)}의 10% (최대 5,000원)")
 
 
 class PartnershipSavings(Product):
@@ -166,7 +169,7 @@ class PartnershipSavings(Product):
                 "우리카드를 월 300,000원 이상 쓰면 +1.0%p",
             ),
             (
-                50 if facts.kt_paid_from is not None else 0,
+                50 if facts.kt_payments else 0,
                 "KT 요금 자동납부 중",
                 "KT 요금을 자동납부하면 +0.5%p",
             ),
