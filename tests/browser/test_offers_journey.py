@@ -10,7 +10,6 @@ import re
 import sqlite3
 from typing import Any
 
-import pytest
 from playwright.async_api import async_playwright
 
 from samgak.kit.timeutil import today_kst
