@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from samgak.offers.models import OffersBenefit, OffersEnrolment
@@ -61,18 +63,19 @@ class OffersRepository:
         )
         return (await self.session.scalars(stmt)).all()
 
-    async def computed(self, month: str, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which (subject, product) of ``keys`` have ``month`` computed already."""
-        if not keys:
-            return set()
-        stmt = select(OffersBenefit.subject, OffersBenefit.product).where(
-            OffersBenefit.month == month, OffersBenefit.subject.in_(sorted({s for s, _ in keys}))
+    async def add_benefits(self, rows: Sequence[dict[str, Any]]) -> list[tuple[int, str, int]]:
+        """Insert the month's benefit rows that are not there yet; ``(id, product, won)`` of those
+        inserted (a row computed before is left as it was)."""
+        if not rows:
+            return []
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        inserted = await self.session.execute(
+            dialect.insert(OffersBenefit)
+            .values(list(rows))
+            .on_conflict_do_nothing(index_elements=["month", "subject", "product"])
+            .returning(OffersBenefit.id, OffersBenefit.product, OffersBenefit.won)
         )
-        return {(s, p) for s, p in (await self.session.execute(stmt)).all()}
-
-    async def add_benefits(self, rows: Sequence[OffersBenefit]) -> None:
-        self.session.add_all(rows)
-        await self.session.flush()
+        return [(int(i), str(p), int(w)) for i, p, w in inserted.all()]
 
     async def benefits_of(self, subject: str) -> Sequence[OffersBenefit]:
         stmt = (

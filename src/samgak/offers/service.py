@@ -141,35 +141,33 @@ async def _compute(
     report: RunReport,
 ) -> None:
     earning = [e for e in chunk if months_between(e.first_month, month) < rules[e.product].months]
-    done = await repo.computed(month, [(e.subject, e.product) for e in earning])
-    todo = [e for e in earning if (e.subject, e.product) not in done]
-    facts = await mydata.month_facts_of(session, sorted({e.subject for e in todo}), month)
+    facts = await mydata.month_facts_of(session, sorted({e.subject for e in earning}), month)
     now = utcnow()
     rows = []
-    for enrolment in todo:
+    for enrolment in earning:
         earned = rules[enrolment.product].earned(facts[enrolment.subject])
         rows.append(
-            OffersBenefit(
-                subject=enrolment.subject,
-                product=enrolment.product,
-                month=month,
-                won=earned.won,
-                rate_bp=earned.rate_bp,
-                note=earned.note[:200],
-                computed_at=now,
-            )
+            {
+                "subject": enrolment.subject,
+                "product": enrolment.product,
+                "month": month,
+                "won": earned.won,
+                "rate_bp": earned.rate_bp,
+                "note": earned.note[:200],
+                "computed_at": now,
+            }
         )
-    await repo.add_benefits(rows)
-    report.computed += len(rows)
+    inserted = await repo.add_benefits(rows)  # a row computed before stays as it was
+    report.computed += len(inserted)
     for code, rule in rules.items():
-        mine = [r for r in rows if r.product == code and r.won]
-        won = sum(r.won for r in mine)
+        mine = [(row_id, won) for row_id, product_code, won in inserted if product_code == code and won]
+        won = sum(w for _, w in mine)
         if not won:
             continue
         report.won += won
         legs = [ledger.Leg(f"promotion:{code}:{m}", amount) for m, amount in shares(rule, won)]
         legs.append(ledger.Leg(f"benefits:{code}", -won))
-        key = f"benefit:{code}:{month}:{min(r.id for r in mine)}-{max(r.id for r in mine)}"
+        key = f"benefit:{code}:{month}:{min(i for i, _ in mine)}-{max(i for i, _ in mine)}"
         await ledger.post(
             session, ledger.Transfer(key, "benefit", tuple(legs), memo=f"{len(mine)} customers")
         )
