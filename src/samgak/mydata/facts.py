@@ -57,10 +57,10 @@ async def month_facts_of(session: AsyncSession, subjects: Sequence[str], month: 
     repo = MydataRepository(session)
     assets = {row.id: row for row in await repo.asset_rows_of(subjects)}
     records = await repo.record_rows_between(list(assets), f"{month}01", f"{_next_month(month)}01")
-    by_subject: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
-    for record in records:
-        asset = assets[record.asset_id]
-        by_subject[asset.subject].append((record, asset))
+    by_subject: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for asset_id, kind, amount, description in records:
+        asset = assets[asset_id]
+        by_subject[asset.subject].append((kind, amount, description, asset))
     linked: dict[str, set[str]] = defaultdict(set)
     for asset in assets.values():
         if asset.consent_id is not None:
@@ -68,33 +68,29 @@ async def month_facts_of(session: AsyncSession, subjects: Sequence[str], month: 
     return {s: _facts(month, frozenset(linked[s]), by_subject.get(s, [])) for s in subjects}
 
 
-def _facts(month: str, linked: frozenset[str], rows: list[tuple[Any, Any]]) -> MonthFacts:
+def _facts(month: str, linked: frozenset[str], rows: list[tuple[Any, ...]]) -> MonthFacts:
     spending: dict[str, int] = defaultdict(int)
     salary: dict[str, int] = defaultdict(int)
     kt_bills: list[int] = []
     payments = []  # outflows that may have paid the KT bill
-    for record, asset in rows:
-        if record.kind == "telecom_bill" and asset.org_code == KT:
-            kt_bills.append(-record.amount)
-        elif record.kind == "approval" and record.amount < 0:
-            spending[asset.org_code] += -record.amount
-        elif record.kind == "deposit_tx" and record.amount > 0 and "급여" in record.description:
-            salary[asset.org_code] += record.amount
-        if record.amount < 0 and record.kind in ("deposit_tx", "approval"):
-            payments.append((record, asset))
+    for kind, amount, description, asset in rows:
+        if kind == "telecom_bill" and asset.org_code == KT:
+            kt_bills.append(-amount)
+        elif kind == "approval" and amount < 0:
+            spending[asset.org_code] += -amount
+        elif kind == "deposit_tx" and amount > 0 and "급여" in description:
+            salary[asset.org_code] += amount
+        if amount < 0 and kind in ("deposit_tx", "approval"):
+            payments.append((kind, -amount, description, asset))
     unmatched = list(kt_bills)
     kt_payments = []
-    for record, asset in payments:
-        named = KT_BILL in record.description  # the memo or merchant name, where the consent sends it
-        auto = (
-            record.kind == "deposit_tx"
-            and record.description == AUTO_TRANSFER
-            and -record.amount in unmatched
-        )
+    for kind, paid, description, asset in payments:
+        named = KT_BILL in description  # the memo or merchant name, where the consent sends it
+        auto = kind == "deposit_tx" and description == AUTO_TRANSFER and paid in unmatched
         if named or auto:
-            if -record.amount in unmatched:
-                unmatched.remove(-record.amount)
-            kt_payments.append((_paid_from(asset), -record.amount))
+            if paid in unmatched:
+                unmatched.remove(paid)
+            kt_payments.append((_paid_from(asset), paid))
     return MonthFacts(month, linked, sum(kt_bills), tuple(kt_payments), dict(spending), dict(salary))
 
 

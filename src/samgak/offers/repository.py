@@ -69,11 +69,11 @@ class OffersRepository:
         if not rows:
             return []
         dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        inserted = await self.session.execute(
+        inserted = await self.session.execute(  # one cached statement, sent in batches
             dialect.insert(OffersBenefit)
-            .values(list(rows))
             .on_conflict_do_nothing(index_elements=["month", "subject", "product"])
-            .returning(OffersBenefit.id, OffersBenefit.product, OffersBenefit.won)
+            .returning(OffersBenefit.id, OffersBenefit.product, OffersBenefit.won),
+            list(rows),
         )
         return [(int(i), str(p), int(w)) for i, p, w in inserted.all()]
 
