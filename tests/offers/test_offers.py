@@ -92,3 +92,11 @@ async def _subject(app: Any, browser: httpx.AsyncClient) -> str:
         found = await signed_in(session, browser.cookies.get(COOKIE))
     assert found is not None
     return str(found[0].subject)
+
+
+async def test_offers_pages_are_korean_first_and_english_on_request(customer: httpx.AsyncClient) -> None:
+    korean = await customer.get("/offers")
+    assert "제휴 혜택" in korean.text and 'lang="ko"' in korean.text
+    english = await customer.get("/offers?lang=en")
+    assert "partner offers" in english.text and 'lang="en"' in english.text and "My offers" in english.text
+    await customer.get("/offers?lang=ko")  # the cookie back to Korean for the other tests

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from samgak.identity import signed_in_person
+from samgak.kit.i18n import current_language
 from samgak.kit.money import format_won
 from samgak.kit.timeutil import today_kst
 from samgak.offers.service import (
@@ -25,11 +26,12 @@ from samgak.offers.service import (
     partner_settlement,
     run_month,
 )
+from samgak.offers.words import _
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/offers/v1", tags=["offers"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.globals.update(won=format_won)
+templates.env.globals.update(won=format_won, _=_, lang=current_language)
 HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 
 
@@ -77,7 +79,7 @@ async def opt_out_page(request: Request, code: str) -> Response:
     if person is None:
         return RedirectResponse("/id/start?next=/offers", 303)
     await opt_out(request.app.state.platform_db, person.subject, code)
-    return RedirectResponse(f"/offers?{urlencode({'message': '해지했습니다.'})}", 303)
+    return RedirectResponse(f"/offers?{urlencode({'message': _('해지했습니다.')})}", 303)
 
 
 def _staff_only(request: Request) -> None:
