@@ -100,3 +100,36 @@ async def test_offers_pages_are_korean_first_and_english_on_request(customer: ht
     english = await customer.get("/offers?lang=en")
     assert "partner offers" in english.text and 'lang="en"' in english.text and "My offers" in english.text
     await customer.get("/offers?lang=ko")  # the cookie back to Korean for the other tests
+
+
+async def test_a_store_is_credited_once_per_customer_and_bursts_are_held(
+    app: Any, customer: httpx.AsyncClient
+) -> None:
+    from samgak.offers import referrals
+    from samgak.offers.stores import store
+
+    month = f"{today_kst():%Y%m}"
+    assert (await customer.get("/r/KT0001")).headers["location"] == "/offers"
+    await customer.get("/offers")
+    await customer.get("/offers")  # a second visit adds nothing
+    first = {line.code: line for line in (await referrals.report(app.state.platform_db, month)).stores}
+    assert (first["KT0001"].joins, first["KT0001"].links, first["KT0001"].flagged) == (1, 2, 0)
+    await customer.get("/r/KT0002")
+    await customer.get("/offers")  # the same customer through another store: kept, not counted
+    second = {line.code: line for line in (await referrals.report(app.state.platform_db, month)).stores}
+    assert (second["KT0002"].joins, second["KT0002"].flagged) == (0, 3)
+    await customer.post("/offers/kt-bill-kbank/enrol")  # enrolled again, through KT0002 now
+    third = {line.code: line for line in (await referrals.report(app.state.platform_db, month)).stores}
+    assert third["KT0002"].enrols == 1
+    shop = store("KT0100")
+    assert shop is not None
+    counted = [await referrals.attribute(app.state.platform_db, shop, f"burst-{n}") for n in range(22)]
+    assert counted == [1] * referrals.BURST_JOINS + [0, 0]  # the 21st and 22nd join in ten minutes wait
+    held = {line.code: line for line in (await referrals.report(app.state.platform_db, month)).stores}
+    assert (held["KT0100"].joins, held["KT0100"].flagged) == (20, 2)
+    staff = await customer.get(f"/offers/staff?stores={month}")
+    assert 'data-store="KT0100"' in staff.text and shop.name in staff.text
+    qr = await customer.get("/r/KT0001/qr.svg")
+    assert qr.headers["content-type"] == "image/svg+xml"
+    unknown = await customer.get("/r/NOPE")
+    assert unknown.status_code == 303 and "message" in unknown.headers["location"]

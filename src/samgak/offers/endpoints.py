@@ -15,7 +15,9 @@ from starlette.responses import RedirectResponse, Response
 from samgak.identity import signed_in_person
 from samgak.kit.i18n import current_language
 from samgak.kit.money import format_won
+from samgak.kit.qr import qr_svg
 from samgak.kit.timeutil import today_kst
+from samgak.offers import referrals, stores
 from samgak.offers.service import (
     OffersError,
     catalogue,
@@ -48,11 +50,40 @@ async def products_api() -> JSONResponse:
     return JSONResponse({"products": catalogue()}, headers={"Cache-Control": "public, max-age=300"})
 
 
+@router.get("/r/{code}")
+async def store_link(request: Request, code: str) -> Response:
+    """A KT store's referral link (its QR code): remember the store, then the offers."""
+    shop = stores.store(code)
+    if shop is None:
+        return RedirectResponse(f"/offers?{urlencode({'message': _('없는 매장 코드입니다')})}", 303)
+    answer = RedirectResponse("/offers", 303)
+    answer.set_cookie(
+        referrals.COOKIE, shop.code, max_age=referrals.COOKIE_DAYS * 86_400, httponly=True, samesite="lax"
+    )
+    return answer
+
+
+@router.get("/r/{code}/qr.svg")
+async def store_qr(request: Request, code: str) -> Response:
+    shop = stores.store(code)
+    if shop is None:
+        raise OffersError("없는 매장 코드입니다", status_code=404, code="not_found")
+    image = qr_svg(f"{request.app.state.settings.public_base_url}/r/{shop.code}")
+    return Response(image, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _store_of(request: Request) -> stores.Store | None:
+    return stores.store(request.cookies.get(referrals.COOKIE, ""))
+
+
 @router.get("/offers")
 async def my_offers(request: Request) -> Response:
     person = await signed_in_person(request)
     if person is None:
         return RedirectResponse(f"/id/start?{urlencode({'next': '/offers'})}", 303)
+    shop = _store_of(request)
+    if shop is not None:
+        await referrals.attribute(request.app.state.platform_db, shop, person.subject)
     found = await offers_for(request.app.state.platform_db, person.subject)
     context: dict[str, Any] = {
         "person": person,
@@ -68,6 +99,9 @@ async def enrol_page(request: Request, code: str) -> Response:
     if person is None:
         return RedirectResponse("/id/start?next=/offers", 303)
     await enrol(request.app.state.platform_db, person.subject, code)
+    shop = _store_of(request)
+    if shop is not None:
+        await referrals.attribute(request.app.state.platform_db, shop, person.subject, enrolled=code)
     return RedirectResponse(
         f"/offers?{urlencode({'message': '가입했습니다. 이번 달부터 혜택을 계산합니다.'})}", 303
     )
@@ -91,11 +125,18 @@ def _staff_only(request: Request) -> None:
 @router.get("/offers/staff")
 async def staff(request: Request) -> Response:
     _staff_only(request)
-    month = request.query_params.get("month") or month_key(today_kst(), 1)
+    month = request.query_params.get("month") or ""
+    if not (len(month) == 6 and month.isdigit()):
+        month = month_key(today_kst(), 1)
     lines = await partner_settlement(request.app.state.platform_db, month)
+    stores_month = request.query_params.get("stores") or ""
+    if not (len(stores_month) == 6 and stores_month.isdigit() and 1 <= int(stores_month[4:]) <= 12):
+        stores_month = f"{today_kst():%Y%m}"
+    referred = await referrals.report(request.app.state.platform_db, stores_month)
     context = {
         "products": catalogue(),
         "month": month,
+        "referred": referred,
         "lines": lines,
         "message": request.query_params.get("message"),
     }

@@ -3,13 +3,14 @@
 ``offers_enrolment`` — a person's enrolment in a partner product (and its opt-out).
 ``offers_benefit`` — what an enrolment earned in a month: won and/or rate points, with the note
 that explains it; one row per person, product and month, so a monthly run is idempotent.
+``offers_referral`` — what each KT store brought (joins, links, enrolments), counted or not.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from samgak.kit.db import new_metadata
@@ -42,3 +43,32 @@ class OffersBenefit(Base):
     rate_bp: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(String(200))
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OffersReferral(Base):
+    """What a KT store brought: a customer joining through it, each member they linked, each
+    product they enrolled in. Counted once per customer (CI) and event, whichever store was
+    first; a later or suspicious one is kept uncounted with the reason."""
+
+    __tablename__ = "offers_referral"
+    __table_args__ = (
+        Index(
+            "uq_offers_referral_counted",
+            "subject",
+            "event",
+            "detail",
+            unique=True,
+            sqlite_where=text("counted"),
+            postgresql_where=text("counted"),
+        ),
+        Index("ix_offers_referral_store_at", "store", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store: Mapped[str] = mapped_column(String(8))
+    region: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(43))
+    event: Mapped[str] = mapped_column(String(10))  # join | link | enrol
+    detail: Mapped[str] = mapped_column(String(40))  # the member linked, the product enrolled
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    counted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(100))

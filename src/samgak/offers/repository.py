@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from samgak.offers.models import OffersBenefit, OffersEnrolment
+from samgak.offers.models import OffersBenefit, OffersEnrolment, OffersReferral
 
 
 class OffersRepository:
@@ -91,3 +91,37 @@ class OffersRepository:
             .group_by(OffersBenefit.product)
         )
         return [(p, int(n), int(w)) for p, n, w in (await self.session.execute(stmt)).all()]
+
+    async def referrals_of(self, subject: str) -> Sequence[OffersReferral]:
+        stmt = select(OffersReferral).where(OffersReferral.subject == subject)
+        return (await self.session.scalars(stmt)).all()
+
+    async def counted_joins_since(self, store: str, since: datetime) -> int:
+        stmt = select(func.count()).where(
+            OffersReferral.store == store,
+            OffersReferral.event == "join",
+            OffersReferral.counted.is_(True),
+            OffersReferral.at >= since,
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def add_referral(self, referral: OffersReferral) -> None:
+        self.session.add(referral)
+        await self.session.flush()
+
+    async def referral_counts(self, since: datetime, until: datetime) -> Sequence[Any]:
+        """(store, region, event, counted, n) of the referrals made between ``since`` and ``until``."""
+        stmt = (
+            select(
+                OffersReferral.store,
+                OffersReferral.region,
+                OffersReferral.event,
+                OffersReferral.counted,
+                func.count(),
+            )
+            .where(OffersReferral.at >= since, OffersReferral.at < until)
+            .group_by(
+                OffersReferral.store, OffersReferral.region, OffersReferral.event, OffersReferral.counted
+            )
+        )
+        return (await self.session.execute(stmt)).all()

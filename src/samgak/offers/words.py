@@ -34,6 +34,18 @@ ENGLISH = {
     "{n}개월": "{n} months",
     "가입했습니다. 이번 달부터 혜택을 계산합니다.": "Enrolled. Benefits count from this month.",
     "해지했습니다.": "Opted out.",
+    "없는 매장 코드입니다": "No such store code",
+    "매장 실적": "Store referrals",
+    "월 (YYYYMM)": "Month (YYYYMM)",
+    "보기": "Show",
+    "이 달의 매장 실적이 없습니다. 매장 링크: /r/KT0001": "No store referrals this month. A store's link: /r/KT0001",
+    "매장": "Store",
+    "지역": "Region",
+    "가입": "Joined",
+    "기관 연결": "Links",
+    "상품 가입": "Enrolments",
+    "제외": "Not counted",
+    "지역별": "By region",
 }
 
 _ = Catalogue(ENGLISH)

@@ -12,14 +12,12 @@ refunds once.
 
 from __future__ import annotations
 
-import io
 import json
 import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from fastapi import APIRouter, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -28,6 +26,7 @@ from samgak import mydata
 from samgak.identity import Person, signed_in_person
 from samgak.kit.i18n import current_language
 from samgak.kit.money import format_won
+from samgak.kit.qr import qr_svg
 from samgak.kit.timeutil import KST, today_kst
 from samgak.payments import actions, checkout, refunds, settlement
 from samgak.payments.endpoints import statement_download
@@ -86,10 +85,8 @@ async def history(request: Request) -> Response:
 async def checkout_qr(request: Request, payment_id: str) -> Response:
     """The checkout link as a QR code, to pay on a phone (the link is all it holds)."""
     shown = await checkout.checkout_of(request.app.state.platform_db, payment_id)
-    code = segno.make(f"{_payments(request).base_url}/pay/{shown.payment.id}", error="m")
-    image = io.BytesIO()
-    code.save(image, kind="svg", scale=4, border=2, dark="#1d2433", xmldecl=False)
-    return Response(image.getvalue(), media_type="image/svg+xml", headers=HEADERS)
+    image = qr_svg(f"{_payments(request).base_url}/pay/{shown.payment.id}")
+    return Response(image, media_type="image/svg+xml", headers=HEADERS)
 
 
 @router.get("/pay/{payment_id}")
