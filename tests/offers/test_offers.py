@@ -133,3 +133,68 @@ async def test_a_store_is_credited_once_per_customer_and_bursts_are_held(
     assert qr.headers["content-type"] == "image/svg+xml"
     unknown = await customer.get("/r/NOPE")
     assert unknown.status_code == 303 and "message" in unknown.headers["location"]
+
+
+async def test_a_campaign_reaches_only_agreeing_customers_keeps_a_holdout_and_reports_uplift(
+    app: Any, customer: httpx.AsyncClient
+) -> None:
+    from sqlalchemy import text
+
+    from samgak.kit.timeutil import utcnow
+    from samgak.offers import campaigns
+
+    database = app.state.platform_db
+    async with database.unit_of_work() as session:  # forty more K bank customers, as MyData saw them
+        for n in range(40):
+            await session.execute(
+                text(
+                    "INSERT INTO mydata_asset (subject, org_code, kind, key_digest, key_sealed, name, masked, "
+                    "status, balance, detail, consent_id, first_seen, updated_at) VALUES (:s, 'KBNK000089', "
+                    "'deposit', :s, 'x', '통장', '****', '01', 0, '{}', 'consent', :at, :at)"
+                ),
+                {"s": f"camp-{n}", "at": utcnow()},
+            )
+    for n in range(40):
+        await campaigns.agree_to_marketing(database, f"camp-{n}", n < 36)  # four never agreed
+    agreed = await customer.post("/offers/marketing", data={"agree": "1"})
+    assert agreed.status_code == 303
+    made = await customer.post(
+        "/offers/staff/campaigns",
+        data={
+            "name": "케이뱅크 적금 가을 캠페인",
+            "product": "kbank-wooricard-savings",
+            "segment": "kbank-customers",
+            "holdout_pct": "25",
+        },
+    )
+    assert made.status_code == 303
+    campaign_id = next(r.campaign.id for r in await campaigns.results(database) if "가을" in r.campaign.name)
+    launched = await customer.post(f"/offers/staff/campaigns/{campaign_id}/launch")
+    assert launched.status_code == 303
+    assert (
+        await customer.post(f"/offers/staff/campaigns/{campaign_id}/launch")
+    ).status_code == 303  # said no
+    result = next(r for r in await campaigns.results(database) if r.campaign.id == campaign_id)
+    assert result.treated + result.held_out == 37  # 36 who agreed + the customer; never the other four
+    assert 3 <= result.held_out <= 18
+    async with database.read_sessions() as session:
+        members = dict(
+            (
+                await session.execute(
+                    text("SELECT subject, holdout FROM offers_campaign_member WHERE campaign_id = :c"),
+                    {"c": campaign_id},
+                )
+            ).all()
+        )
+    treated = [s for s, held in members.items() if not held and s.startswith("camp-")]
+    holdout = [s for s, held in members.items() if held and s.startswith("camp-")]
+    for subject in treated[:5] + holdout[:1]:
+        await enrol(database, subject, "kbank-wooricard-savings")
+    result = next(r for r in await campaigns.results(database) if r.campaign.id == campaign_id)
+    assert (result.treated_enrolled, result.held_out_enrolled) == (5, 1)
+    assert abs(result.uplift_pp - (5 / result.treated - 1 / result.held_out) * 100) < 1e-9
+    page = await customer.get("/offers")
+    mine = next(held for s, held in members.items() if not s.startswith("camp-"))
+    assert ("케이뱅크 적금 가을 캠페인" in page.text) is (not mine)  # the held-out customer gets nothing
+    staff = await customer.get("/offers/staff")
+    assert f'data-campaign="{campaign_id}"' in staff.text and "%p" in staff.text

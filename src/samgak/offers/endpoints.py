@@ -13,11 +13,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from samgak.identity import signed_in_person
+from samgak.kit.crypto import derive_key
 from samgak.kit.i18n import current_language
 from samgak.kit.money import format_won
 from samgak.kit.qr import qr_svg
 from samgak.kit.timeutil import today_kst
-from samgak.offers import referrals, stores
+from samgak.offers import campaigns, referrals, stores
 from samgak.offers.service import (
     OffersError,
     catalogue,
@@ -41,7 +42,8 @@ async def offers_error_handler(request: Request, exc: Exception) -> Response:
     """Render an :class:`OffersError`: the page again with the message, or the API's JSON."""
     assert isinstance(exc, OffersError)
     if request.url.path.startswith("/offers/") and request.method == "POST":
-        return RedirectResponse(f"/offers?{urlencode({'message': exc.message})}", 303)
+        page = "/offers/staff" if request.url.path.startswith("/offers/staff") else "/offers"
+        return RedirectResponse(f"{page}?{urlencode({'message': exc.message})}", 303)
     return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status_code)
 
 
@@ -84,10 +86,13 @@ async def my_offers(request: Request) -> Response:
     shop = _store_of(request)
     if shop is not None:
         await referrals.attribute(request.app.state.platform_db, shop, person.subject)
-    found = await offers_for(request.app.state.platform_db, person.subject)
+    database = request.app.state.platform_db
+    found = await offers_for(database, person.subject)
     context: dict[str, Any] = {
         "person": person,
         "offers": found,
+        "marketing": await campaigns.agreed(database, person.subject),
+        "inbox": await campaigns.inbox(database, person.subject),
         "message": request.query_params.get("message"),
     }
     return templates.TemplateResponse(request, "offers.html", context, headers=HEADERS)
@@ -122,6 +127,45 @@ def _staff_only(request: Request) -> None:
         raise OffersError("없는 페이지입니다", status_code=404, code="not_found")
 
 
+@router.post("/offers/marketing")
+async def marketing_page(request: Request) -> Response:
+    person = await signed_in_person(request)
+    if person is None:
+        return RedirectResponse("/id/start?next=/offers", 303)
+    agreed = str((await request.form()).get("agree")) == "1"
+    await campaigns.agree_to_marketing(request.app.state.platform_db, person.subject, agreed)
+    said = _("마케팅 정보 수신에 동의했습니다.") if agreed else _("마케팅 정보 수신 동의를 철회했습니다.")
+    return RedirectResponse(f"/offers?{urlencode({'message': said})}", 303)
+
+
+def holdout_key(request: Request) -> bytes:
+    return derive_key(request.app.state.settings.secret_key.get_secret_value(), "offers/holdout")
+
+
+@router.post("/offers/staff/campaigns")
+async def campaign_create(request: Request) -> Response:
+    _staff_only(request)
+    form = await request.form()
+    holdout = str(form.get("holdout_pct", "10"))
+    campaign_id = await campaigns.create(
+        request.app.state.platform_db,
+        str(form.get("name", "")),
+        str(form.get("product", "")),
+        str(form.get("segment", "")),
+        int(holdout) if holdout.isdigit() else -1,
+    )
+    said = f"캠페인 {campaign_id}을 만들었습니다"
+    return RedirectResponse(f"/offers/staff?{urlencode({'message': said})}#campaigns", 303)
+
+
+@router.post("/offers/staff/campaigns/{campaign_id}/launch")
+async def campaign_launch(request: Request, campaign_id: str) -> Response:
+    _staff_only(request)
+    treated, held = await campaigns.launch(request.app.state.platform_db, campaign_id, holdout_key(request))
+    said = f"{campaign_id}: {treated}명에게 보냈고 {held}명은 비교군입니다"
+    return RedirectResponse(f"/offers/staff?{urlencode({'message': said})}#campaigns", 303)
+
+
 @router.get("/offers/staff")
 async def staff(request: Request) -> Response:
     _staff_only(request)
@@ -135,6 +179,8 @@ async def staff(request: Request) -> Response:
     referred = await referrals.report(request.app.state.platform_db, stores_month)
     context = {
         "products": catalogue(),
+        "segments": campaigns.segments(),
+        "campaigns": await campaigns.results(request.app.state.platform_db),
         "month": month,
         "referred": referred,
         "lines": lines,

@@ -4,6 +4,8 @@
 ``offers_benefit`` — what an enrolment earned in a month: won and/or rate points, with the note
 that explains it; one row per person, product and month, so a monthly run is idempotent.
 ``offers_referral`` — what each KT store brought (joins, links, enrolments), counted or not.
+``offers_marketing`` — who agreed to marketing; ``offers_campaign`` and ``offers_campaign_member``
+— joint campaigns, their audience and holdout.
 """
 
 from __future__ import annotations
@@ -72,3 +74,37 @@ class OffersReferral(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     counted: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str | None] = mapped_column(String(100))
+
+
+class OffersMarketing(Base):
+    """A customer's agreement to receive marketing from the alliance's members (and its withdrawal)."""
+
+    __tablename__ = "offers_marketing"
+    subject: Mapped[str] = mapped_column(String(43), primary_key=True)
+    agreed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OffersCampaign(Base):
+    """A joint campaign: a product promoted to a segment, with a random holdout."""
+
+    __tablename__ = "offers_campaign"
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    product: Mapped[str] = mapped_column(String(40))
+    segment: Mapped[str] = mapped_column(String(40))
+    holdout_pct: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    launched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OffersCampaignMember(Base):
+    """A customer in a campaign's audience: sent the message (treatment) or held out."""
+
+    __tablename__ = "offers_campaign_member"
+    __table_args__ = (UniqueConstraint("campaign_id", "subject"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(String(24))
+    subject: Mapped[str] = mapped_column(String(43), index=True)
+    holdout: Mapped[bool] = mapped_column(Boolean)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

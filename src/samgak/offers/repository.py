@@ -10,7 +10,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from samgak.offers.models import OffersBenefit, OffersEnrolment, OffersReferral
+from samgak.offers.models import (
+    OffersBenefit,
+    OffersCampaign,
+    OffersCampaignMember,
+    OffersEnrolment,
+    OffersMarketing,
+    OffersReferral,
+)
 
 
 class OffersRepository:
@@ -125,3 +132,74 @@ class OffersRepository:
             )
         )
         return (await self.session.execute(stmt)).all()
+
+    async def set_marketing(self, subject: str, agreed: bool, at: datetime) -> None:
+        found = await self.session.get(OffersMarketing, subject)
+        if found is None:
+            if agreed:
+                self.session.add(OffersMarketing(subject=subject, agreed_at=at, withdrawn_at=None))
+        elif agreed:
+            found.agreed_at, found.withdrawn_at = at, None
+        else:
+            found.withdrawn_at = at
+        await self.session.flush()
+
+    async def marketing_of(self, subject: str) -> bool:
+        found = await self.session.get(OffersMarketing, subject)
+        return found is not None and found.withdrawn_at is None
+
+    async def marketing_audience(self) -> list[str]:
+        stmt = select(OffersMarketing.subject).where(OffersMarketing.withdrawn_at.is_(None))
+        return sorted((await self.session.scalars(stmt)).all())
+
+    async def enrolled_in(self, product: str, subjects: Sequence[str]) -> set[str]:
+        stmt = select(OffersEnrolment.subject).where(
+            OffersEnrolment.product == product,
+            OffersEnrolment.opted_out_at.is_(None),
+            OffersEnrolment.subject.in_(subjects),
+        )
+        return set((await self.session.scalars(stmt)).all())
+
+    async def add_campaign(self, campaign: OffersCampaign) -> None:
+        self.session.add(campaign)
+        await self.session.flush()
+
+    async def campaign(self, campaign_id: str) -> OffersCampaign | None:
+        return await self.session.get(OffersCampaign, campaign_id)
+
+    async def campaigns(self) -> Sequence[OffersCampaign]:
+        return (
+            await self.session.scalars(select(OffersCampaign).order_by(OffersCampaign.created_at.desc()))
+        ).all()
+
+    async def add_members(self, members: Sequence[OffersCampaignMember]) -> None:
+        self.session.add_all(members)
+        await self.session.flush()
+
+    async def campaign_counts(self, campaign: OffersCampaign) -> dict[tuple[bool, bool], int]:
+        """(held out?, enrolled since the launch?) → customers."""
+        enrolled = (
+            select(OffersEnrolment.subject)
+            .where(
+                OffersEnrolment.product == campaign.product,
+                OffersEnrolment.opted_out_at.is_(None),
+                OffersEnrolment.enrolled_at >= campaign.launched_at,
+            )
+            .scalar_subquery()
+        )
+        took = OffersCampaignMember.subject.in_(enrolled)
+        stmt = (
+            select(OffersCampaignMember.holdout, took, func.count())
+            .where(OffersCampaignMember.campaign_id == campaign.id)
+            .group_by(OffersCampaignMember.holdout, took)
+        )
+        return {(bool(h), bool(t)): int(n) for h, t, n in (await self.session.execute(stmt)).all()}
+
+    async def inbox_of(self, subject: str) -> Sequence[OffersCampaign]:
+        stmt = (
+            select(OffersCampaign)
+            .join(OffersCampaignMember, OffersCampaignMember.campaign_id == OffersCampaign.id)
+            .where(OffersCampaignMember.subject == subject, OffersCampaignMember.delivered_at.is_not(None))
+            .order_by(OffersCampaign.launched_at.desc())
+        )
+        return (await self.session.scalars(stmt)).all()

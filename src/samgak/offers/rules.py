@@ -100,7 +100,7 @@ class KtBillDiscount(Product):
     CAP: ClassVar[int] = 5_000
 
     @staticmethod
-    def _qualifies(paid: PaidFrom) -> bool:
+    def qualifies(paid: PaidFrom) -> bool:
         return (paid.kind == "account" and paid.org_code == KBANK) or (
             paid.kind == "check_card" and paid.linked_bank == KBANK
         )
@@ -108,7 +108,7 @@ class KtBillDiscount(Product):
     def eligibility(self, facts: MonthFacts) -> Verdict:
         if KT not in facts.linked:
             return Verdict(False, missing=["마이데이터로 KT를 연결해 주세요 (요금 납부 수단을 확인합니다)"])
-        ours = [(paid, amount) for paid, amount in facts.kt_payments if self._qualifies(paid)]
+        ours = [(paid, amount) for paid, amount in facts.kt_payments if self.qualifies(paid)]
         if ours:
             return Verdict(
                 True,
@@ -132,7 +132,7 @@ class KtBillDiscount(Product):
 
     def earned(self, facts: MonthFacts) -> Earned:
         """10% of what K bank paid of the KT bills this month (not of lines paid elsewhere)."""
-        paid = sum(amount for paid, amount in facts.kt_payments if self._qualifies(paid))
+        paid = sum(amount for paid, amount in facts.kt_payments if self.qualifies(paid))
         if paid <= 0:
             return Earned(note="이번 달은 케이뱅크 자동납부 내역이 없습니다")
         discount = min(paid * self.RATE_PERCENT // 100, self.CAP)

@@ -46,6 +46,28 @@ ENGLISH = {
     "상품 가입": "Enrolments",
     "제외": "Not counted",
     "지역별": "By region",
+    "받은 제휴 소식": "News from our partners",
+    "혜택 보기": "See the offer",
+    "마케팅 정보 수신": "Marketing",
+    "동의하면 회원사(우리은행·우리카드·KT·BC카드·케이뱅크)의 제휴 혜택 소식을 이 화면에서 받습니다. 언제든 철회할 수 있습니다.": (
+        "Agree to receive the members' partner offers on this page. You can withdraw any time."
+    ),
+    "동의 철회": "Withdraw",
+    "동의하기": "Agree",
+    "마케팅 정보 수신에 동의했습니다.": "You agreed to marketing.",
+    "마케팅 정보 수신 동의를 철회했습니다.": "You withdrew from marketing.",
+    "공동 캠페인": "Joint campaigns",
+    "캠페인 이름": "Campaign name",
+    "대상": "Segment",
+    "비교군 %": "Holdout %",
+    "만들기": "Create",
+    "캠페인": "Campaign",
+    "발송": "Sent",
+    "비교군": "Holdout",
+    "발송군 가입률": "Uptake (sent)",
+    "비교군 가입률": "Uptake (holdout)",
+    "효과": "Uplift",
+    "보내기": "Send",
 }
 
 _ = Catalogue(ENGLISH)
