@@ -43,6 +43,7 @@ from samgak.kit.timeutil import today_kst
 CUSTOMERS = 60
 LIVE_SEED = 11
 LIVE_CUSTOMERS = 40
+STAFF_KEY = "browser-staff-key"  # the live server's offers staff console
 SEED = 7
 PG_URL = os.environ.get("SAMGAK_TEST_DATABASE_URL")
 
@@ -268,6 +269,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "SAMGAK_IDENTITY__PASSKEY_ORIGINS": json.dumps([base]),
         "SAMGAK_MYDATA__SCHEDULE_SECONDS": "0",
         "SAMGAK_PAYMENTS__WEBHOOK_SECONDS": "0",
+        "SAMGAK_OFFERS__STAFF_KEY": STAFF_KEY,
     }
     settings = Settings(
         env="test",

@@ -9,6 +9,7 @@ database; they reach the directory only over HTTP (``institution.directory_url``
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -138,6 +139,7 @@ def create_app(
     apps_client = new_client(transport=transport)
     app.state.member_apps_provider = web.ProviderClient(apps_client, provider.issuer)
     member_apps = web.demo_apps()
+    app.state.offers_staff_key = settings.offers.staff_key.get_secret_value() or secrets.token_urlsafe(18)
     app.state.shop = web.Shop(
         apps_client, settings.public_base_url, settings.payments.demo_shop_key.get_secret_value()
     )

@@ -135,6 +135,13 @@ class PaymentsSettings(BaseModel):
     demo_shop_key: SecretStr = SecretStr("")  # the demo shop's merchant API key (`samgak serve` reads var/)
 
 
+class OffersSettings(BaseModel):
+    """Partner offers."""
+
+    # the staff console's key; empty: a random one each start (shown on the start page outside prod)
+    staff_key: SecretStr = SecretStr("")
+
+
 class CoreSettings(BaseModel):
     """The deterministic synthetic core behind each institution."""
 
@@ -156,6 +163,7 @@ class Settings(BaseSettings):
     institution: InstitutionSettings = InstitutionSettings()
     mydata: MydataSettings = MydataSettings()
     payments: PaymentsSettings = PaymentsSettings()
+    offers: OffersSettings = OffersSettings()
     core: CoreSettings = CoreSettings()
 
     def member(self, slug_or_code: str) -> MemberSettings:

@@ -18,6 +18,7 @@ from tests.browser.conftest import CUSTOMERS
 from tests.browser.test_identity_journey import AUTHENTICATOR, kt_subscriber
 from tests.browser.test_mydata_journey import banked_kt_subscriber
 from tests.browser.test_payment_journey import paying_kt_subscriber
+from tests.conftest import STAFF_KEY
 from tests.mydata.test_collect_cli import banked_kt_subscriber as collected_subscriber
 
 KBANK, KT = "KBNK000089", "KTTC000030"
@@ -175,7 +176,9 @@ async def enrol_and_earn(chromium: str, live_server: Any, person: Any, shot: Any
 
         # staff run last month's benefits; a second run of the month computes nothing new
         staff = await context.new_page()
-        await staff.goto(f"{base}/offers/staff")
+        await staff.goto(f"{base}/offers/staff")  # the console asks for the staff key first
+        await staff.fill("input[name=key]", STAFF_KEY)
+        await staff.click("button:has-text('로그인')")
         await staff.fill("input[name=month]", last_month)
         await staff.click("button:has-text('계산 실행')")
         await staff.wait_for_url(re.compile(rf".*/offers/staff\?.*month={last_month}.*"))

@@ -38,6 +38,8 @@ async def customer(app: Any, alliance: Any) -> Any:
     )
     assert asked.status_code == 303, asked.text
     assert (await sign(browser, authenticator, asked.headers["location"])).status_code == 200
+    signed_in = await browser.post("/offers/staff/login", data={"key": app.state.offers_staff_key})
+    assert signed_in.status_code == 303  # the same browser is the staff console's, for the tests
     yield browser
     await browser.aclose()
 
@@ -198,3 +200,28 @@ async def test_a_campaign_reaches_only_agreeing_customers_keeps_a_holdout_and_re
     assert ("케이뱅크 적금 가을 캠페인" in page.text) is (not mine)  # the held-out customer gets nothing
     staff = await customer.get("/offers/staff")
     assert f'data-campaign="{campaign_id}"' in staff.text and "%p" in staff.text
+
+
+async def test_the_staff_console_needs_its_key(app: Any, client: httpx.AsyncClient) -> None:
+    login = await client.get("/offers/staff")
+    assert login.status_code == 200 and 'name="key"' in login.text and "data-campaign" not in login.text
+    refused = await client.post("/offers/staff/run", data={"month": "202601"})
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/offers/staff?")
+    wrong = await client.post("/offers/staff/login", data={"key": "guess"})
+    assert "samgak_staff" not in wrong.headers.get("set-cookie", "")
+
+
+async def test_a_stores_own_staff_never_count(app: Any, customer: httpx.AsyncClient) -> None:
+    from samgak.offers import referrals
+    from samgak.offers.service import offers_key
+
+    pin = referrals.store_pin("KT0005", offers_key(app.state.settings))
+    wrong = await customer.post("/r/KT0005/staff", data={"pin": "000000" if pin != "000000" else "111111"})
+    assert "PIN" in (await customer.get(wrong.headers["location"])).text
+    joined = await customer.post("/r/KT0005/staff", data={"pin": pin})
+    assert joined.status_code == 303
+    await customer.get("/r/KT0005")
+    await customer.get("/offers")
+    month = f"{today_kst():%Y%m}"
+    line = {s.code: s for s in (await referrals.report(app.state.platform_db, month)).stores}["KT0005"]
+    assert (line.joins, line.links) == (0, 0) and line.flagged >= 1

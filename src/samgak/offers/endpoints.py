@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from samgak.identity import signed_in_person
-from samgak.kit.crypto import derive_key
+from samgak.kit.crypto import equals, secret_digest
 from samgak.kit.i18n import current_language
 from samgak.kit.money import format_won
 from samgak.kit.qr import qr_svg
@@ -25,6 +25,7 @@ from samgak.offers.service import (
     enrol,
     month_key,
     offers_for,
+    offers_key,
     opt_out,
     partner_settlement,
     run_month,
@@ -41,9 +42,16 @@ HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Pol
 async def offers_error_handler(request: Request, exc: Exception) -> Response:
     """Render an :class:`OffersError`: the page again with the message, or the API's JSON."""
     assert isinstance(exc, OffersError)
-    if request.url.path.startswith("/offers/") and request.method == "POST":
-        page = "/offers/staff" if request.url.path.startswith("/offers/staff") else "/offers"
-        return RedirectResponse(f"{page}?{urlencode({'message': exc.message})}", 303)
+    path = request.url.path
+    if request.method == "POST" and (path.startswith("/offers/") or path.startswith("/r/")):
+        page = (
+            "/offers/staff"
+            if path.startswith("/offers/staff")
+            else path
+            if path.startswith("/r/")
+            else "/offers"
+        )
+        return RedirectResponse(f"{page}?{urlencode({'message': _(exc.message)})}", 303)
     return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status_code)
 
 
@@ -121,10 +129,55 @@ async def opt_out_page(request: Request, code: str) -> Response:
     return RedirectResponse(f"/offers?{urlencode({'message': _('해지했습니다.')})}", 303)
 
 
+STAFF_COOKIE = "samgak_staff"
+
+
+def _is_staff(request: Request) -> bool:
+    """Signed in at the staff console: its cookie holds the digest of the staff key."""
+    return equals(request.cookies.get(STAFF_COOKIE, ""), secret_digest(request.app.state.offers_staff_key))
+
+
 def _staff_only(request: Request) -> None:
-    """The staff console has no sign-in of its own yet: it exists outside production only."""
-    if request.app.state.settings.env == "prod":
-        raise OffersError("없는 페이지입니다", status_code=404, code="not_found")
+    if not _is_staff(request):
+        raise OffersError("직원 키로 로그인하세요", status_code=401, code="staff_only")
+
+
+@router.post("/offers/staff/login")
+async def staff_login(request: Request) -> Response:
+    key = str((await request.form()).get("key", "")).strip()
+    if not equals(secret_digest(key), secret_digest(request.app.state.offers_staff_key)):
+        return RedirectResponse(f"/offers/staff?{urlencode({'message': _('직원 키가 맞지 않습니다')})}", 303)
+    answer = RedirectResponse("/offers/staff", 303)
+    answer.set_cookie(
+        STAFF_COOKIE, secret_digest(key), httponly=True, samesite="strict", path="/offers/staff"
+    )
+    return answer
+
+
+@router.get("/r/{code}/staff")
+async def store_staff_page(request: Request, code: str) -> Response:
+    shop = stores.store(code)
+    if shop is None:
+        raise OffersError("없는 매장 코드입니다", status_code=404, code="not_found")
+    if await signed_in_person(request) is None:
+        return RedirectResponse(f"/id/start?{urlencode({'next': f'/r/{shop.code}/staff'})}", 303)
+    context = {"shop": shop, "message": request.query_params.get("message")}
+    return templates.TemplateResponse(request, "store_staff.html", context, headers=HEADERS)
+
+
+@router.post("/r/{code}/staff")
+async def store_staff_join(request: Request, code: str) -> Response:
+    """A store's staff member registers (with the store's PIN): their own joins stop counting."""
+    shop = stores.store(code)
+    person = await signed_in_person(request)
+    if shop is None or person is None:
+        return RedirectResponse("/offers", 303)
+    pin = str((await request.form()).get("pin", ""))
+    await referrals.register_staff(
+        request.app.state.platform_db, shop, person.subject, pin, holdout_key(request)
+    )
+    said = _("{store} 직원으로 등록했습니다", store=shop.name)
+    return RedirectResponse(f"/offers?{urlencode({'message': said})}", 303)
 
 
 @router.post("/offers/marketing")
@@ -139,7 +192,7 @@ async def marketing_page(request: Request) -> Response:
 
 
 def holdout_key(request: Request) -> bytes:
-    return derive_key(request.app.state.settings.secret_key.get_secret_value(), "offers/holdout")
+    return offers_key(request.app.state.settings)
 
 
 @router.post("/offers/staff/campaigns")
@@ -168,7 +221,9 @@ async def campaign_launch(request: Request, campaign_id: str) -> Response:
 
 @router.get("/offers/staff")
 async def staff(request: Request) -> Response:
-    _staff_only(request)
+    if not _is_staff(request):
+        asked = {"message": request.query_params.get("message")}
+        return templates.TemplateResponse(request, "staff_login.html", asked, headers=HEADERS)
     month = request.query_params.get("month") or ""
     if not (len(month) == 6 and month.isdigit()):
         month = month_key(today_kst(), 1)
@@ -177,12 +232,15 @@ async def staff(request: Request) -> Response:
     if not (len(stores_month) == 6 and stores_month.isdigit() and 1 <= int(stores_month[4:]) <= 12):
         stores_month = f"{today_kst():%Y%m}"
     referred = await referrals.report(request.app.state.platform_db, stores_month)
-    context = {
+    context: dict[str, Any] = {
         "products": catalogue(),
         "segments": campaigns.segments(),
         "campaigns": await campaigns.results(request.app.state.platform_db),
         "month": month,
         "referred": referred,
+        "pins": {
+            line.code: referrals.store_pin(line.code, holdout_key(request)) for line in referred.stores[:20]
+        },
         "lines": lines,
         "message": request.query_params.get("message"),
     }

@@ -5,7 +5,7 @@
 that explains it; one row per person, product and month, so a monthly run is idempotent.
 ``offers_referral`` — what each KT store brought (joins, links, enrolments), counted or not.
 ``offers_marketing`` — who agreed to marketing; ``offers_campaign`` and ``offers_campaign_member``
-— joint campaigns, their audience and holdout.
+— joint campaigns, their audience and holdout; ``offers_store_staff`` — who works at which store.
 """
 
 from __future__ import annotations
@@ -108,3 +108,12 @@ class OffersCampaignMember(Base):
     subject: Mapped[str] = mapped_column(String(43), index=True)
     holdout: Mapped[bool] = mapped_column(Boolean)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OffersStoreStaff(Base):
+    """A store's own staff (their referrals of themselves are not counted)."""
+
+    __tablename__ = "offers_store_staff"
+    subject: Mapped[str] = mapped_column(String(43), primary_key=True)
+    store: Mapped[str] = mapped_column(String(8))
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -3,14 +3,17 @@
 A customer who opens a store's link or QR (``/r/{code}``) carries the store's code (a cookie, 30
 days). Signed in at the alliance identity, they are attributed to it: they *join* through it,
 each member they linked through MyData is a *link*, each product they enrol in is an *enrol*.
-Fraud checks: a customer (one CI, one subject) is counted once per event, for the store that
-brought them first — another store's claim is kept uncounted with the reason; more than
+Fraud checks: a store's own staff (registered with the store's PIN) are never counted — not for
+their store, nor for another; a customer (one CI, one subject) is counted once per event, for
+the store that brought them first — another store's claim is kept uncounted with the reason; more than
 ``BURST_JOINS`` joins at one store within ``BURST_WINDOW`` are kept uncounted as a burst for a
 person to review. Reports by store, region and month count only what was counted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +23,7 @@ from samgak.kit.db import Database
 from samgak.kit.timeutil import KST, today_kst, utcnow
 from samgak.offers.models import OffersReferral
 from samgak.offers.repository import OffersRepository
+from samgak.offers.service import OffersError
 from samgak.offers.stores import Store, directory
 
 COOKIE = "samgak_store"
@@ -38,6 +42,7 @@ async def attribute(database: Database, shop: Store, subject: str, enrolled: str
             events = [("join", ""), *(("link", org) for org in sorted(facts.linked))]
         else:
             events = [("enrol", enrolled)]
+        staff_of = await repo.staff_store(subject)
         known = {(r.store, r.event, r.detail): r for r in await repo.referrals_of(subject)}
         counted_by = {(r.event, r.detail): r.store for r in known.values() if r.counted}
         counted = 0
@@ -46,7 +51,9 @@ async def attribute(database: Database, shop: Store, subject: str, enrolled: str
                 continue  # recorded before, for this store
             reason = None
             first = counted_by.get((event, detail))
-            if first is not None:
+            if staff_of is not None:
+                reason = f"{directory()[staff_of].name} 직원 본인 (자기 실적)"
+            elif first is not None:
                 reason = f"이미 {directory()[first].name} 실적으로 집계된 고객"
             elif (
                 event == "join"
@@ -114,3 +121,16 @@ async def report(database: Database, month: str) -> Report:
     found.stores = sorted(stores.values(), key=lambda s: (-s.joins, -s.enrols, s.code))
     found.regions = dict(sorted(regions.items()))
     return found
+
+
+def store_pin(code: str, key: bytes) -> str:
+    """The six-digit PIN a store's staff register with (given to the store by the alliance)."""
+    digest = hmac.new(key, code.encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:4], 'big') % 1_000_000:06d}"
+
+
+async def register_staff(database: Database, shop: Store, subject: str, pin: str, key: bytes) -> None:
+    if not hmac.compare_digest(pin.strip(), store_pin(shop.code, key)):
+        raise OffersError("매장 직원 PIN이 맞지 않습니다", code="wrong_pin")
+    async with database.unit_of_work() as session:
+        await OffersRepository(session).add_staff(subject, shop.code, utcnow())

@@ -17,6 +17,7 @@ from samgak.offers.models import (
     OffersEnrolment,
     OffersMarketing,
     OffersReferral,
+    OffersStoreStaff,
 )
 
 
@@ -203,3 +204,15 @@ class OffersRepository:
             .order_by(OffersCampaign.launched_at.desc())
         )
         return (await self.session.scalars(stmt)).all()
+
+    async def staff_store(self, subject: str) -> str | None:
+        found = await self.session.get(OffersStoreStaff, subject)
+        return found.store if found else None
+
+    async def add_staff(self, subject: str, store: str, at: datetime) -> None:
+        found = await self.session.get(OffersStoreStaff, subject)
+        if found is None:
+            self.session.add(OffersStoreStaff(subject=subject, store=store, joined_at=at))
+        else:
+            found.store, found.joined_at = store, at
+        await self.session.flush()

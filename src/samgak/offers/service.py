@@ -20,12 +20,19 @@ from datetime import date
 from typing import Any
 
 from samgak import ledger, mydata
+from samgak.config import Settings
+from samgak.kit.crypto import derive_key
 from samgak.kit.db import Database
 from samgak.kit.errors import SamgakError
 from samgak.kit.timeutil import today_kst, utcnow
 from samgak.offers.models import OffersBenefit, OffersEnrolment
 from samgak.offers.repository import OffersRepository
 from samgak.offers.rules import NAMES, Product, Verdict, product, products
+
+
+def offers_key(settings: Settings) -> bytes:
+    """Offers' own key (campaign holdouts, store PINs), derived from the platform's secret."""
+    return derive_key(settings.secret_key.get_secret_value(), "offers/holdout")
 
 
 class OffersError(SamgakError):

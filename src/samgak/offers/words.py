@@ -68,6 +68,17 @@ ENGLISH = {
     "비교군 가입률": "Uptake (holdout)",
     "효과": "Uplift",
     "보내기": "Send",
+    "직원 키로 로그인하세요": "Sign in with the staff key",
+    "직원 키가 맞지 않습니다": "Wrong staff key",
+    "제휴 관리 로그인": "Partner console sign-in",
+    "직원 키": "Staff key",
+    "로그인": "Sign in",
+    "{store} 직원으로 등록했습니다": "Registered as staff of {store}",
+    "{store} 직원 등록": "Staff of {store}",
+    "직원 본인의 가입·연결·상품 가입은 매장 실적으로 세지 않습니다.": "A staff member's own joins, links and enrolments never count for a store.",
+    "매장 PIN": "Store PIN",
+    "등록": "Register",
+    "매장 직원 PIN이 맞지 않습니다": "Wrong store PIN",
 }
 
 _ = Catalogue(ENGLISH)
