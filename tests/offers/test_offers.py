@@ -74,6 +74,8 @@ async def test_kbank_autopayer_enrols_and_earns_the_kt_discount(
         kbank = await ledger.balance(session, f"promotion:kt-bill-kbank:{KBANK}")
         assert (await ledger.reconcile(session)).ok
     assert kt_line.amount == kbank and owed >= kbank
+    statement = await customer.get(f"/offers/staff/settlement/{last_month}.csv")
+    assert statement.status_code == 200 and f"케이뱅크,KT,{kt_line.people},{kt_line.amount}" in statement.text
     opted = await customer.post("/offers/kt-bill-kbank/opt-out")
     assert opted.status_code == 303 and "해지" in (await customer.get(opted.headers["location"])).text
 

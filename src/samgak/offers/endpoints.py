@@ -29,6 +29,7 @@ from samgak.offers.service import (
     opt_out,
     partner_settlement,
     run_month,
+    settlement_csv,
 )
 from samgak.offers.words import _
 
@@ -245,6 +246,19 @@ async def staff(request: Request) -> Response:
         "message": request.query_params.get("message"),
     }
     return templates.TemplateResponse(request, "staff.html", context, headers=HEADERS)
+
+
+@router.get("/offers/staff/settlement/{month}.csv")
+async def settlement_statement(request: Request, month: str) -> Response:
+    _staff_only(request)
+    if not (len(month) == 6 and month.isdigit()):
+        raise OffersError("월은 YYYYMM입니다", code="bad_month")
+    lines = await partner_settlement(request.app.state.platform_db, month)
+    return Response(
+        settlement_csv(month, lines),
+        media_type="text/csv; charset=utf-8",
+        headers=HEADERS | {"Content-Disposition": f'attachment; filename="partner-settlement-{month}.csv"'},
+    )
 
 
 @router.post("/offers/staff/run")

@@ -14,6 +14,8 @@ funding shares: which member owes which, per promotion.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -216,3 +218,14 @@ async def partner_settlement(database: Database, month: str) -> list[SettlementL
 def catalogue() -> list[dict[str, Any]]:
     """The public reference data of every partner product."""
     return [rule.card() for rule in products()]
+
+
+def settlement_csv(month: str, lines: list[SettlementLine]) -> str:
+    """A month's partner settlement as a statement (CSV, UTF-8 with BOM for spreadsheets)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["월", "프로모션", "부담사", "지급사", "고객 수", "금액(원)"])
+    writer.writerows(
+        [month, line.product, line.payer, line.payee, line.people, line.amount] for line in lines
+    )
+    return "\ufeff" + out.getvalue()

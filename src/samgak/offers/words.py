@@ -78,6 +78,7 @@ ENGLISH = {
     "직원 본인의 가입·연결·상품 가입은 매장 실적으로 세지 않습니다.": "A staff member's own joins, links and enrolments never count for a store.",
     "매장 PIN": "Store PIN",
     "등록": "Register",
+    "정산서 CSV": "Statement (CSV)",
     "매장 직원 PIN이 맞지 않습니다": "Wrong store PIN",
 }
 
