@@ -26,6 +26,8 @@ from samgak.offers.repository import OffersRepository
 from samgak.offers.rules import BC_CARD, KBANK, KT, KtBillDiscount, product
 from samgak.offers.service import OffersError, month_key
 
+BATCH = 500
+
 
 class Segment:
     """A rule-based segment: subclassing registers it."""
@@ -117,19 +119,22 @@ async def launch(database: Database, campaign_id: str, key: bytes) -> tuple[int,
         if campaign.launched_at is not None:
             raise OffersError("이미 보낸 캠페인입니다", status_code=409, code="launched")
         audience = await repo.marketing_audience()
-        facts = await mydata.month_facts_of(session, audience, month_key(today_kst(), 1))
-        enrolled = await repo.enrolled_in(campaign.product, audience)
         rule = Segment.registry[campaign.segment]()
-        members = [
-            OffersCampaignMember(
-                campaign_id=campaign_id,
-                subject=subject,
-                holdout=(holdout := held_out(campaign_id, subject, campaign.holdout_pct, key)),
-                delivered_at=None if holdout else now,
-            )
-            for subject in audience
-            if subject not in enrolled and rule.matches(facts[subject])
-        ]
+        members = []
+        for start in range(0, len(audience), BATCH):  # the facts of a batch in two reads
+            batch = audience[start : start + BATCH]
+            facts = await mydata.month_facts_of(session, batch, month_key(today_kst(), 1))
+            enrolled = await repo.enrolled_in(campaign.product, batch)
+            members += [
+                OffersCampaignMember(
+                    campaign_id=campaign_id,
+                    subject=subject,
+                    holdout=(holdout := held_out(campaign_id, subject, campaign.holdout_pct, key)),
+                    delivered_at=None if holdout else now,
+                )
+                for subject in batch
+                if subject not in enrolled and rule.matches(facts[subject])
+            ]
         await repo.add_members(members)
         campaign.launched_at = now
     return sum(not m.holdout for m in members), sum(m.holdout for m in members)
