@@ -1,5 +1,5 @@
 """Partner products and promotions: rules over consented MyData facts, enrolment, the monthly
-benefit run into the ledger and the partner settlement (issue #6; built step by step).
+benefit run into the ledger and the partner settlement, KT store referrals, joint campaigns.
 
 Mounting: ``app.include_router(router)``, ``app.include_router(api)`` and
 ``app.add_exception_handler(OffersError, offers_error_handler)``.

@@ -1,5 +1,7 @@
-"""Offers' pages and API: ``/offers`` (my offers, why, what I earned), ``/offers/staff`` (products,
-a month's run and partner settlement), ``/api/offers/v1/products`` (public reference data)."""
+"""Offers' pages and API: ``/offers`` (my offers, why, what I earned, campaign messages, marketing
+agreement), ``/r/{code}`` (a KT store's referral link, QR code and staff registration),
+``/offers/staff`` (staff key: products, the month's run, partner settlement and its statement,
+campaigns, store reports), ``/api/offers/v1/products`` (public reference data)."""
 
 from __future__ import annotations
 
