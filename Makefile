@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo serve seed test test-fast lint bench-holder bench-identity bench-collect bench-payments bench-offers clean
+.PHONY: help setup demo serve seed test test-fast lint bench-holder bench-identity bench-collect bench-payments bench-offers bench-combine clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench-payments: $(STAMP) ## the ledger core on PostgreSQL vs pgbench's bare paym
 
 bench-offers: $(STAMP) ## the monthly benefit run for 100,000 customers on PostgreSQL vs a plain SQL aggregate (writes benchmarks/results/offers.json)
 	$(BIN)/python -m benchmarks.offers
+
+bench-combine: $(STAMP) ## the lattice search on UCI Adult beside the exhaustive search (writes benchmarks/results/combine.json)
+	$(BIN)/python -m benchmarks.combine
 
 clean: ## remove the demo databases
 	rm -rf var
