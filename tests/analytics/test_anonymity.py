@@ -77,3 +77,21 @@ def test_k_l_and_t_on_a_table_small_enough_to_count_by_hand() -> None:
     # overall: flu 2/6, cold 1/6, cancer 3/6; class 30-39 is all cancer: (2/6 + 1/6 + 3/6) / 2 = 0.5
     assert t_closeness(table, (1,)) == pytest.approx(0.5)
     assert t_closeness(table, (2,)) == pytest.approx(0.0)
+
+
+# What pycanon 1.3.6 answers for the same two tables (computed in an isolated venv, since its
+# wheel pins numpy 2.0.2: `pip install pycanon==1.3.6`, then k_anonymity, l_diversity,
+# entropy_l_diversity and t_closeness over the raw table and the released k=5 optimum, occupation
+# sensitive). pycanon's entropy ℓ is the floor of 2 ** (least class entropy).
+PYCANON = {"raw": (1, 1, 1, 0.9997016112989857), "released": (16, 7, 5, 0.43165655460513225)}
+
+
+def test_k_l_and_t_agree_with_pycanon_on_the_raw_and_released_adult(adult: Table) -> None:
+    released = search(adult, 5).node
+    assert released is not None
+    for name, node in (("raw", (0,) * 8), ("released", released)):
+        k, distinct, entropy, t = PYCANON[name]
+        assert k_of(adult, node) == k
+        ours_distinct, ours_entropy = l_diversity(adult, node)
+        assert ours_distinct == distinct and int(ours_entropy) == entropy
+        assert t_closeness(adult, node) == pytest.approx(t, abs=1e-12)
