@@ -7,18 +7,22 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from samgak.analytics.anonymity import (
     Hierarchy,
     Table,
+    Utility,
     exhaustive,
     k_anonymous,
     k_of,
     l_diversity,
     lattice,
+    risk,
     search,
     t_closeness,
+    utility,
 )
 
 ADULT = Path(__file__).parent.parent / "data" / "adult-arx"
@@ -95,3 +99,26 @@ def test_k_l_and_t_agree_with_pycanon_on_the_raw_and_released_adult(adult: Table
         ours_distinct, ours_entropy = l_diversity(adult, node)
         assert ours_distinct == distinct and int(ours_entropy) == entropy
         assert t_closeness(adult, node) == pytest.approx(t, abs=1e-12)
+
+
+def test_risk_and_utility_of_a_table_small_enough_to_count_by_hand() -> None:
+    table = tiny()  # ages 20, 25, 25, 30, 35, 35
+    raw, decades = risk(table, (0,)), risk(table, (1,))
+    assert raw.prosecutor_highest == 1.0 and raw.records_at_highest == 2  # 20 and 30 are alone
+    assert raw.marketer == pytest.approx(4 / 6) and decades.prosecutor_highest == pytest.approx(1 / 3)
+    assert decades.marketer == pytest.approx(2 / 6)
+    assert utility(table, (0,)) == Utility(0.0, 1 + 4 + 1 + 4, 0.0)
+    assert utility(table, (1,)).discernibility == 9 + 9 and utility(table, (1,)).loss == pytest.approx(1 / 3)
+    assert utility(table, (2,)).loss == pytest.approx(1.0)
+    # generalizing 20 and 25 to 20-29 loses log2(3/1) for the 20 and log2(3/2) twice for the 25s
+    assert utility(table, (1,)).entropy_bits == pytest.approx(
+        -np.log2(1 / 3) - 2 * np.log2(2 / 3) - np.log2(1 / 3) - 2 * np.log2(2 / 3)
+    )
+
+
+def test_the_released_adult_is_less_risky_and_keeps_more_than_the_top(adult: Table) -> None:
+    released = search(adult, 5).node
+    assert released is not None
+    assert risk(adult, released).prosecutor_highest <= 1 / 5 < risk(adult, (0,) * 8).prosecutor_highest
+    top = tuple(h.height - 1 for h in adult.hierarchies)
+    assert 0 < utility(adult, released).loss < utility(adult, top).loss == pytest.approx(1.0)

@@ -18,6 +18,10 @@ Search (in the spirit of ARX's Flash and OLA, both exact): because k-anonymity i
 nodes are visited in order of loss and the first anonymous one is the optimum. A node below one
 already found not anonymous (every level lower or equal) is known not anonymous without a check.
 A check groups the table's distinct rows (weighted by their counts) on one integer key per row.
+
+For the review: ℓ-diversity (distinct and entropy) and t-closeness of a sensitive attribute, the
+re-identification risk of a release (prosecutor, journalist, marketer) and its utility
+(non-uniform entropy, discernibility, Iyengar's loss).
 """
 
 from __future__ import annotations
@@ -292,3 +296,51 @@ def exhaustive(table: Table, k: int, suppression: float = 0.0) -> Found:
     chosen = tuple(int(level) for level in nodes[best])
     levels = {h.name: level for h, level in zip(table.hierarchies, chosen, strict=True)}
     return Found(chosen, float(loss[best]), len(nodes), levels)
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """Re-identification risk of a release (El Emam's three attacker models, as ARX reports them;
+    the sample stands for the population, so the journalist's risk is the prosecutor's)."""
+
+    prosecutor_highest: float  # 1 / the smallest class: the most exposed record
+    prosecutor_average: float  # the share of records an attacker who knows a target finds on average
+    journalist_highest: float
+    marketer: float  # classes / records: the share re-identified when matching everyone
+    records_at_highest: int  # records in the classes of the highest risk
+
+
+def risk(table: Table, node: Sequence[int]) -> Risk:
+    _, sizes = table.classes(node)
+    highest = 1.0 / float(sizes.min())
+    records = table.records
+    return Risk(
+        prosecutor_highest=highest,
+        prosecutor_average=len(sizes) / records,
+        journalist_highest=highest,
+        marketer=len(sizes) / records,
+        records_at_highest=int(sizes[sizes == sizes.min()].sum()),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Utility:
+    """What a release keeps: non-uniform entropy (bits), discernibility (Σ class size²) and
+    Iyengar's loss (0 = the raw table, 1 = every value ``*``)."""
+
+    entropy_bits: float
+    discernibility: int
+    loss: float
+
+
+def utility(table: Table, node: Sequence[int]) -> Utility:
+    _, sizes = table.classes(node)
+    costs = entropy_costs(table)
+    entropy = float(sum(costs[a][level] for a, level in enumerate(node)))
+    losses_per_attribute = []
+    for column, (hierarchy, level) in enumerate(zip(table.hierarchies, node, strict=True)):
+        leaves = np.bincount(hierarchy.maps[level], minlength=len(hierarchy.labels[level]))
+        codes = table.rows[:, column]
+        per_value = (leaves[hierarchy.maps[level][codes]] - 1) / max(len(hierarchy.values) - 1, 1)
+        losses_per_attribute.append(float((per_value * table.counts).sum() / table.records))
+    return Utility(entropy, int((sizes.astype(np.int64) ** 2).sum()), float(np.mean(losses_per_attribute)))
