@@ -9,16 +9,7 @@ from typing import Any
 
 from playwright.async_api import async_playwright
 
-from tests.browser.conftest import CUSTOMERS
-
-AUTHENTICATOR = {
-    "protocol": "ctap2",
-    "transport": "internal",
-    "hasResidentKey": True,
-    "hasUserVerification": True,
-    "isUserVerified": True,
-    "automaticPresenceSimulation": True,
-}
+from tests.browser.conftest import CUSTOMERS, enrol_passkey, prove_by_carrier
 
 
 def kt_subscriber(alliance: Any) -> Any:
@@ -52,35 +43,12 @@ async def test_signup_passkey_signout_passkey_signin(
 
         # sign-up by carrier proofing; the code is read from the demo phone
         await page.goto(f"{base}/id/start?next=/id/account")
-        await page.fill("#name", person.name)
-        await page.fill("#birth_date", f"{person.birth_date:%Y%m%d}")
-        await page.fill("#phone", person.phone)
-        await page.click("text=인증번호 받기")
-        await page.wait_for_url(re.compile(r".*/id/verify/.*"))
-        phone = await context.new_page()
-        await phone.goto(f"{base}/inst/kt/v1/carrier/demo/phone?phone={person.phone}")
-        code = re.search(r"\[(\d{6})\]", await phone.content())
-        assert code, await phone.content()
-        await phone.close()
-        await page.bring_to_front()  # WebAuthn needs the focused page
-        await page.fill("#code", code.group(1))
-        await page.click("text=확인")
+        await prove_by_carrier(context, page, base, person)
         await page.wait_for_url(f"{base}/id/account")
         assert person.name in await page.content()
 
         # passkey enrolment with a platform authenticator that verifies the user
-        cdp = await context.new_cdp_session(page)
-        await cdp.send("WebAuthn.enable", {"enableUI": False})
-        authenticator = (await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR}))[
-            "authenticatorId"
-        ]
-        await page.click("#passkey-register")
-        try:
-            await page.wait_for_function(
-                "!document.body.innerText.includes('등록된 패스키가 없습니다')", timeout=10_000
-            )
-        except Exception:
-            raise AssertionError(await page.inner_text("#passkey-status")) from None
+        cdp, authenticator = await enrol_passkey(context, page, base)
         stored = await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
         assert len(stored["credentials"]) == 1 and stored["credentials"][0]["isResidentCredential"]
         await page.screenshot(path=str(tmp_path / "account.png"))

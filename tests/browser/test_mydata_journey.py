@@ -9,8 +9,7 @@ from typing import Any
 
 from playwright.async_api import async_playwright
 
-from tests.browser.conftest import CUSTOMERS
-from tests.browser.test_identity_journey import AUTHENTICATOR
+from tests.browser.conftest import CUSTOMERS, enrol_passkey, prove_by_carrier
 
 
 def banked_kt_subscriber(alliance: Any) -> Any:
@@ -35,29 +34,12 @@ async def test_link_everything_with_one_signature_then_withdraw(
         page = await context.new_page()
         await page.goto(f"{base}/mydata")
         await page.wait_for_url(re.compile(r".*/id/start.*"))
-        await page.fill("#name", person.name)
-        await page.fill("#birth_date", f"{person.birth_date:%Y%m%d}")
-        await page.fill("#phone", person.phone)
-        await page.click("text=인증번호 받기")
-        await page.wait_for_url(re.compile(r".*/id/verify/.*"))
-        phone = await context.new_page()
-        await phone.goto(f"{base}/inst/kt/v1/carrier/demo/phone?phone={person.phone}")
-        code = re.search(r"\[(\d{6})\]", await phone.content())
-        assert code, await phone.content()
-        await phone.close()
-        await page.bring_to_front()
-        await page.fill("#code", code.group(1))
-        await page.click("text=확인")
+        await prove_by_carrier(context, page, base, person)
         await page.wait_for_url(f"{base}/mydata")
         assert "아직 연결된 기관이 없습니다" in await page.content()
 
         # a passkey for signing
-        cdp = await context.new_cdp_session(page)
-        await cdp.send("WebAuthn.enable", {"enableUI": False})
-        await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
-        await page.goto(f"{base}/id/account")
-        await page.click("#passkey-register")
-        await page.wait_for_function("!document.body.innerText.includes('등록된 패스키가 없습니다')")
+        await enrol_passkey(context, page, base)
 
         # choose every member, sign once
         await page.goto(f"{base}/mydata/link")

@@ -14,8 +14,8 @@ from playwright.async_api import async_playwright
 
 from samgak.kit.timeutil import today_kst
 from samgak.offers.service import month_key
-from tests.browser.conftest import CUSTOMERS
-from tests.browser.test_identity_journey import AUTHENTICATOR, kt_subscriber
+from tests.browser.conftest import CUSTOMERS, enrol_passkey, prove_by_carrier
+from tests.browser.test_identity_journey import kt_subscriber
 from tests.browser.test_mydata_journey import banked_kt_subscriber
 from tests.browser.test_payment_journey import paying_kt_subscriber
 from tests.conftest import STAFF_KEY
@@ -96,19 +96,7 @@ async def enrol_and_earn(chromium: str, live_server: Any, person: Any, shot: Any
         # the offers page wants a signed-in customer: carrier sign-up, the code from the demo phone
         await page.goto(f"{base}/offers")
         await page.wait_for_url(re.compile(r".*/id/start.*"))
-        await page.fill("#name", person.name)
-        await page.fill("#birth_date", f"{person.birth_date:%Y%m%d}")
-        await page.fill("#phone", person.phone)
-        await page.click("text=인증번호 받기")
-        await page.wait_for_url(re.compile(r".*/id/verify/.*"))
-        phone = await context.new_page()
-        await phone.goto(f"{base}/inst/kt/v1/carrier/demo/phone?phone={person.phone}")
-        code = re.search(r"\[(\d{6})\]", await phone.content())
-        assert code, await phone.content()
-        await phone.close()
-        await page.bring_to_front()  # WebAuthn needs the focused page
-        await page.fill("#code", code.group(1))
-        await page.click("text=확인")
+        await prove_by_carrier(context, page, base, person)
         await page.wait_for_url(f"{base}/offers")
         offer = page.locator(f"section.offer[data-product='{PRODUCT}']")
         # nothing linked yet: the offer says what is missing, and cannot be taken
@@ -116,17 +104,7 @@ async def enrol_and_earn(chromium: str, live_server: Any, person: Any, shot: Any
         assert await offer.locator("button:has-text('가입하기')").count() == 0
 
         # a passkey for signing the transmission requests
-        cdp = await context.new_cdp_session(page)
-        await cdp.send("WebAuthn.enable", {"enableUI": False})
-        await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
-        await page.goto(f"{base}/id/account")
-        await page.click("#passkey-register")
-        try:
-            await page.wait_for_function(
-                "!document.body.innerText.includes('등록된 패스키가 없습니다')", timeout=10_000
-            )
-        except Exception:
-            raise AssertionError(await page.inner_text("#passkey-status")) from None
+        await enrol_passkey(context, page, base)
 
         # link K bank and KT only, one passkey signature
         await page.goto(f"{base}/mydata/link")

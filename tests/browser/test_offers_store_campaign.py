@@ -12,8 +12,7 @@ from typing import Any
 from playwright.async_api import async_playwright
 
 from samgak.kit.timeutil import today_kst
-from tests.browser.conftest import CUSTOMERS
-from tests.browser.test_identity_journey import AUTHENTICATOR
+from tests.browser.conftest import CUSTOMERS, enrol_passkey, prove_by_carrier
 from tests.browser.test_offers_journey import KBANK, _taken, kbank_autopayer
 from tests.conftest import STAFF_KEY
 
@@ -55,19 +54,7 @@ async def test_store_referral_and_joint_campaign(
         # the store's link remembers the store, then the offers want a signed-in customer
         await page.goto(f"{base}/r/{STORE}")
         await page.wait_for_url(re.compile(r".*/id/start.*"))
-        await page.fill("#name", person.name)
-        await page.fill("#birth_date", f"{person.birth_date:%Y%m%d}")
-        await page.fill("#phone", person.phone)
-        await page.click("text=인증번호 받기")
-        await page.wait_for_url(re.compile(r".*/id/verify/.*"))
-        phone = await context.new_page()
-        await phone.goto(f"{base}/inst/kt/v1/carrier/demo/phone?phone={person.phone}")
-        code = re.search(r"\[(\d{6})\]", await phone.content())
-        assert code, await phone.content()
-        await phone.close()
-        await page.bring_to_front()  # WebAuthn needs the focused page
-        await page.fill("#code", code.group(1))
-        await page.click("text=확인")
+        await prove_by_carrier(context, page, base, person)
         await page.wait_for_url(f"{base}/offers")
         assert person.name in await page.inner_text("h1")
 
@@ -90,17 +77,7 @@ async def test_store_referral_and_joint_campaign(
 
         # a passkey, then link K bank only through MyData (every segment reads a MyData link)
         await page.bring_to_front()
-        cdp = await context.new_cdp_session(page)
-        await cdp.send("WebAuthn.enable", {"enableUI": False})
-        await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
-        await page.goto(f"{base}/id/account")
-        await page.click("#passkey-register")
-        try:
-            await page.wait_for_function(
-                "!document.body.innerText.includes('등록된 패스키가 없습니다')", timeout=10_000
-            )
-        except Exception:
-            raise AssertionError(await page.inner_text("#passkey-status")) from None
+        await enrol_passkey(context, page, base)
         await page.goto(f"{base}/mydata/link")
         for box in await page.locator("input[name=org]").all():
             await box.uncheck()

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from playwright.async_api import async_playwright
 
-from tests.browser.conftest import CUSTOMERS
-from tests.browser.test_identity_journey import AUTHENTICATOR, kt_subscriber
+from tests.browser.conftest import CUSTOMERS, enrol_passkey, prove_by_carrier
+from tests.browser.test_identity_journey import kt_subscriber
 from tests.browser.test_mydata_journey import banked_kt_subscriber
 from tests.mydata.test_collect_cli import banked_kt_subscriber as collected_subscriber
 
@@ -64,35 +64,11 @@ async def test_shop_pay_with_passkey_then_merchant_refunds_and_settles(
         checkout_url = f"{base}/pay/{payment_id}"
 
         # sign-up by carrier proofing; the code is read from the demo phone
-        await page.fill("#name", person.name)
-        await page.fill("#birth_date", f"{person.birth_date:%Y%m%d}")
-        await page.fill("#phone", person.phone)
-        await page.click("text=인증번호 받기")
-        await page.wait_for_url(re.compile(r".*/id/verify/.*"))
-        phone = await context.new_page()
-        await phone.goto(f"{base}/inst/kt/v1/carrier/demo/phone?phone={person.phone}")
-        code = re.search(r"\[(\d{6})\]", await phone.content())
-        assert code, await phone.content()
-        await phone.close()
-        await page.bring_to_front()  # WebAuthn needs the focused page
-        await page.fill("#code", code.group(1))
-        await page.click("text=확인")
+        await prove_by_carrier(context, page, base, person)
         await page.wait_for_url(re.compile(rf".*/(pay/{payment_id}|id/account)$"))
 
         # a passkey for the step-up
-        cdp = await context.new_cdp_session(page)
-        await cdp.send("WebAuthn.enable", {"enableUI": False})
-        authenticator = (await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR}))[
-            "authenticatorId"
-        ]
-        await page.goto(f"{base}/id/account")
-        await page.click("#passkey-register")
-        try:
-            await page.wait_for_function(
-                "!document.body.innerText.includes('등록된 패스키가 없습니다')", timeout=10_000
-            )
-        except Exception:
-            raise AssertionError(await page.inner_text("#passkey-status")) from None
+        cdp, authenticator = await enrol_passkey(context, page, base)
 
         # the checkout: another account, entered by hand, approved with the passkey
         await page.goto(checkout_url)
