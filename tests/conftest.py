@@ -53,24 +53,57 @@ def _pg_admin(url: str) -> str:
     return f"host={parsed.host or '127.0.0.1'} port={parsed.port or 5432} user={parsed.username or 'postgres'} dbname={parsed.database}"
 
 
+DATABASES = ["platform", "woori_bank", "k_bank", "woori_card", "bc_card", "kt"]
+
+
+def create_pg_databases(prefix: str = "") -> tuple[list[str], str, str]:
+    """Fresh PostgreSQL databases for the platform and every member: ``(their names, platform URL,
+    member URL with a {slug} placeholder)``."""
+    assert PG_URL
+    run = f"{prefix}{uuid.uuid4().hex[:8]}"
+    base = make_url(PG_URL)
+    created = []
+    with psycopg.connect(_pg_admin(PG_URL), autocommit=True) as conn:
+        for name in DATABASES:
+            conn.execute(f'CREATE DATABASE "samgak_{run}_{name}"')
+            created.append(f"samgak_{run}_{name}")
+    platform_url = base.set(database=f"samgak_{run}_platform").render_as_string(hide_password=False)
+    member_url = (
+        base.set(database=f"samgak_{run}_SLUG")
+        .render_as_string(hide_password=False)
+        .replace("SLUG", "{slug}")
+    )
+    return created, platform_url, member_url
+
+
+def drop_pg_databases(names: list[str]) -> None:
+    with psycopg.connect(_pg_admin(PG_URL or ""), autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrate_and_seed(settings: Settings, customers: int, seed: int) -> None:
+    """Bring every database to the newest schema and write the synthetic alliance."""
+    upgrade(migrations_path("platform"), settings.database_url)
+    for member in settings.members:
+        upgrade(migrations_path("institution"), settings.institution_database_url(member))
+    seed_alliance(
+        urls={m.slug: settings.institution_database_url(m) for m in settings.members},
+        keys={m.slug: member_keys(settings, m) for m in settings.members},
+        customers=customers,
+        seed=seed,
+        as_of=today_kst(),
+        years=5,
+    )
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     created: list[str] = []
     if request.param == "postgres":
         if not PG_URL:
             pytest.skip("PostgreSQL tests need SAMGAK_TEST_DATABASE_URL (CI sets it)")
-        run = uuid.uuid4().hex[:8]
-        base = make_url(PG_URL)
-        with psycopg.connect(_pg_admin(PG_URL), autocommit=True) as conn:
-            for name in ["platform", "woori_bank", "k_bank", "woori_card", "bc_card", "kt"]:
-                conn.execute(f'CREATE DATABASE "samgak_{run}_{name}"')
-                created.append(f"samgak_{run}_{name}")
-        platform_url = base.set(database=f"samgak_{run}_platform").render_as_string(hide_password=False)
-        member_url = (
-            base.set(database=f"samgak_{run}_SLUG")
-            .render_as_string(hide_password=False)
-            .replace("SLUG", "{slug}")
-        )
+        created, platform_url, member_url = create_pg_databases()
     else:
         folder = tmp_path_factory.mktemp("alliance")
         platform_url = f"sqlite+aiosqlite:///{folder}/platform.db"
@@ -88,22 +121,10 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         ),  # tests deliver and resume when they mean to
         identity=IdentitySettings(address_burst=1000),  # every test proves people from one address
     )
-    upgrade(migrations_path("platform"), settings.database_url)
-    for member in settings.members:
-        upgrade(migrations_path("institution"), settings.institution_database_url(member))
-    seed_alliance(
-        urls={m.slug: settings.institution_database_url(m) for m in settings.members},
-        keys={m.slug: member_keys(settings, m) for m in settings.members},
-        customers=CUSTOMERS,
-        seed=SEED,
-        as_of=today_kst(),
-        years=5,
-    )
+    migrate_and_seed(settings, CUSTOMERS, SEED)
     yield settings
     if created:
-        with psycopg.connect(_pg_admin(PG_URL or ""), autocommit=True) as conn:
-            for name in created:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_pg_databases(created)
 
 
 @pytest.fixture(scope="session")
@@ -279,17 +300,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         institution=InstitutionSettings(database_url=env["SAMGAK_INSTITUTION__DATABASE_URL"]),
         core=CoreSettings(seed=LIVE_SEED),
     )
-    upgrade(migrations_path("platform"), settings.database_url)
-    for member in settings.members:
-        upgrade(migrations_path("institution"), settings.institution_database_url(member))
-    seed_alliance(
-        urls={m.slug: settings.institution_database_url(m) for m in settings.members},
-        keys={m.slug: member_keys(settings, m) for m in settings.members},
-        customers=LIVE_CUSTOMERS,
-        seed=LIVE_SEED,
-        as_of=today_kst(),
-        years=5,
-    )
+    migrate_and_seed(settings, LIVE_CUSTOMERS, LIVE_SEED)
     # 삼각상회, the demo shop at /shop, onboarded before the server starts; it settles to the Woori
     # Bank demand deposit of a live customer without a KT line (no browser journey signs up as
     # them), found from the last customer down as `samgak seed` does

@@ -42,27 +42,23 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from samgak import directory, ledger
-from samgak.app import migrations_path
 from samgak.config import CoreSettings, InstitutionSettings, Settings
 from samgak.directory.schemas import ServiceCreate
-from samgak.institution.app import member_keys
-from samgak.institution.core.synthetic import SyntheticAlliance, seed_alliance
+from samgak.institution.core.synthetic import SyntheticAlliance
 from samgak.kit.db import Database
-from samgak.kit.migrate import upgrade
 from samgak.kit.timeutil import today_kst
 from samgak.payments import MerchantCreate, onboard, sealer_of, valid_business_no
 from samgak.payments.checkout import fee_of
+from tests.conftest import DATABASES, PG_URL, create_pg_databases, drop_pg_databases, migrate_and_seed
 from tests.identity.softauthn import SoftAuthenticator
 from tests.identity.test_passkeys import enrol
 from tests.identity.test_signup import prove
 
-PG_URL = os.environ.get("SAMGAK_TEST_DATABASE_URL")
 pytestmark = pytest.mark.postgres
 
 SEED = 23
 CUSTOMERS = 40
 SECRET = "fault-test-secret-key"
-DATABASES = ["platform", "woori_bank", "k_bank", "woori_card", "bc_card", "kt"]
 BANKS = {"woori-bank": "WRBK000020", "k-bank": "KBNK000089"}
 FEE_BPS = 250
 PAYERS_PER_BANK = 3  # regular payers: small payments, well within their balances
@@ -96,43 +92,22 @@ def fault_alliance() -> Iterator[Alliance]:
     """Fresh databases of a run of its own, migrated and seeded; dropped afterwards."""
     if not PG_URL:
         pytest.skip("The crash-safety test of MyPayment needs SAMGAK_TEST_DATABASE_URL (CI sets it)")
-    run = f"f{uuid.uuid4().hex[:8]}"
-    base = make_url(PG_URL)
-    names = {name: f"samgak_{run}_{name}" for name in DATABASES}
-    created: list[str] = []
+    created, platform_url, member_url = create_pg_databases("f")
     try:
-        with psycopg.connect(_conninfo(base.database or "postgres"), autocommit=True) as conn:
-            for name in names.values():
-                conn.execute(f'CREATE DATABASE "{name}"')
-                created.append(name)
         settings = Settings(
             env="test",
-            database_url=base.set(database=names["platform"]).render_as_string(hide_password=False),
+            database_url=platform_url,
             public_base_url="http://localhost",
             secret_key=SECRET,
-            institution=InstitutionSettings(
-                database_url=base.set(database=f"samgak_{run}_SLUG")
-                .render_as_string(hide_password=False)
-                .replace("SLUG", "{slug}")
-            ),
+            institution=InstitutionSettings(database_url=member_url),
             core=CoreSettings(seed=SEED, as_of=today_kst()),
         )
-        upgrade(migrations_path("platform"), settings.database_url)
-        for member in settings.members:
-            upgrade(migrations_path("institution"), settings.institution_database_url(member))
-        seed_alliance(
-            urls={m.slug: settings.institution_database_url(m) for m in settings.members},
-            keys={m.slug: member_keys(settings, m) for m in settings.members},
-            customers=CUSTOMERS,
-            seed=SEED,
-            as_of=today_kst(),
-            years=5,
+        migrate_and_seed(settings, CUSTOMERS, SEED)
+        yield Alliance(
+            settings, dict(zip(DATABASES, created, strict=True)), SyntheticAlliance(SEED, today_kst(), 5)
         )
-        yield Alliance(settings, names, SyntheticAlliance(SEED, today_kst(), 5))
     finally:
-        with psycopg.connect(_conninfo(base.database or "postgres"), autocommit=True) as conn:
-            for name in created:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_pg_databases(created)
 
 
 def query(database: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
