@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -29,7 +30,7 @@ from samgak.offers.service import OffersError, month_key
 BATCH = 500
 
 
-class Segment:
+class Segment(ABC):
     """A rule-based segment: subclassing registers it."""
 
     code: ClassVar[str]
@@ -40,8 +41,9 @@ class Segment:
         super().__init_subclass__()
         Segment.registry[cls.code] = cls
 
+    @abstractmethod
     def matches(self, facts: MonthFacts) -> bool:
-        raise NotImplementedError
+        """Whether a customer with these facts is in the segment."""
 
 
 class KtPaidElsewhere(Segment):

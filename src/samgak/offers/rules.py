@@ -12,6 +12,7 @@ The terms are the demo's own (the alliance's article names the products, not the
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -43,7 +44,7 @@ class Earned:
     note: str = ""
 
 
-class Product:
+class Product(ABC):
     """A partner product. Subclasses set the class attributes and implement the two rules."""
 
     code: ClassVar[str]
@@ -60,11 +61,13 @@ class Product:
         assert sum(cls.funding.values()) == 100, f"{cls.__name__}: funding shares must add to 100"
         Product.registry[cls.code] = cls
 
+    @abstractmethod
     def eligibility(self, facts: MonthFacts) -> Verdict:
-        raise NotImplementedError
+        """Whether the person qualifies, with the reasons or what is missing (Korean)."""
 
+    @abstractmethod
     def earned(self, facts: MonthFacts) -> Earned:
-        raise NotImplementedError
+        """What an enrolment earned in the month of ``facts``."""
 
     @classmethod
     def card(cls) -> dict[str, object]:
