@@ -31,7 +31,7 @@ from samgak.kit.db import Database
 from samgak.kit.timeutil import utcnow
 from samgak.payments.bank_client import BankRefused, BankUnknown, Withdrawal
 from samgak.payments.errors import BadRequest, Conflict, NotFound, Unavailable
-from samgak.payments.instructions import new_order, write
+from samgak.payments.instructions import new_order, posting_key, write
 from samgak.payments.models import PaymentsInstruction, PaymentsMerchant, PaymentsPayment
 from samgak.payments.repository import PaymentsRepository
 from samgak.payments.runtime import Payments
@@ -207,7 +207,7 @@ async def captured(session: AsyncSession, payments: Payments, instruction: Payme
     ]
     if payment.fee:
         legs.append(ledger.Leg(FEES_ACCOUNT, -payment.fee))
-    await ledger.post(session, ledger.Transfer(f"pay:{payment.id}", "payment", tuple(legs)))
+    await ledger.post(session, ledger.Transfer(posting_key(payment.id), "payment", tuple(legs)))
     await record(session, payment.merchant_id, "payment.succeeded", payment_body(payment, payments.base_url))
 
 

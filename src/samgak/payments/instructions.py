@@ -35,6 +35,15 @@ from samgak.payments.repository import PaymentsRepository
 Order = Withdrawal | Deposit
 
 
+POSTINGS = {"P": "pay", "R": "refund", "S": "payout"}  # by the reference's first letter
+
+
+def posting_key(reference: str) -> str:
+    """The key of the ledger posting an executed instruction for ``reference`` makes (a payment's
+    capture, a refund, a settlement's payout) — what reconciliation looks for."""
+    return f"{POSTINGS.get(reference[0], 'unknown')}:{reference}"
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     state: str  # done | refused | unknown

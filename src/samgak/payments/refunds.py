@@ -21,7 +21,7 @@ from samgak.kit.db import Database
 from samgak.kit.timeutil import utcnow
 from samgak.payments.bank_client import Deposit
 from samgak.payments.errors import BadRequest, Conflict, NotFound
-from samgak.payments.instructions import new_order, write
+from samgak.payments.instructions import new_order, posting_key, write
 from samgak.payments.models import PaymentsInstruction, PaymentsRefund
 from samgak.payments.repository import PaymentsRepository
 from samgak.payments.runtime import Payments
@@ -112,7 +112,7 @@ async def refunded(session: AsyncSession, payments: Payments, instruction: Payme
         ledger.Leg(payable_account(refund.merchant_id), refund.amount),
         ledger.Leg(clearing_account(instruction.org_code), -refund.amount),
     )
-    await ledger.post(session, ledger.Transfer(f"refund:{refund.id}", "refund", legs))
+    await ledger.post(session, ledger.Transfer(posting_key(refund.id), "refund", legs))
     await record(session, refund.merchant_id, "refund.succeeded", refund_body(refund))
 
 

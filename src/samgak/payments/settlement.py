@@ -34,14 +34,12 @@ from samgak.kit.db import Database
 from samgak.kit.timeutil import KST, utcnow
 from samgak.payments.bank_client import BankUnknown, Deposit
 from samgak.payments.errors import NotFound
-from samgak.payments.instructions import new_order, write
+from samgak.payments.instructions import new_order, posting_key, write
 from samgak.payments.models import PaymentsInstruction, PaymentsSettlement
 from samgak.payments.repository import PaymentsRepository
 from samgak.payments.runtime import Payments
 from samgak.payments.service import clearing_account, payable_account, settlement_account
 from samgak.payments.webhooks import record
-
-LEDGER_KEYS = {"P": "pay", "R": "refund", "S": "payout"}  # the posting an executed instruction makes
 
 
 def settlement_body(row: PaymentsSettlement) -> dict[str, Any]:
@@ -138,7 +136,7 @@ async def paid_out(session: AsyncSession, payments: Payments, instruction: Payme
         ledger.Leg(settlement_account(row.merchant_id), row.payout),
         ledger.Leg(clearing_account(instruction.org_code), -row.payout),
     )
-    await ledger.post(session, ledger.Transfer(f"payout:{row.id}", "payout", legs))
+    await ledger.post(session, ledger.Transfer(posting_key(row.id), "payout", legs))
     await record(session, row.merchant_id, "settlement.paid", settlement_body(row))
 
 
@@ -243,14 +241,18 @@ async def reconcile(database: Database, payments: Payments, day: date) -> Reconc
         async with database.read_sessions() as session:
             ours = await PaymentsRepository(session).instructions_of_day(org_code, label)
             executed = [i for i in ours if i.state == "done"]
-            posted = await ledger.posted(session, [ledger_key(i) for i in executed])
+            posted = await ledger.posted(session, [posting_key(i.reference) for i in executed])
         report.checked += len(ours)
         for instruction in ours:
             theirs = at_bank.pop(instruction.bank_tran_id, None)
             line = _difference(
                 instruction, theirs.amount if theirs else None, theirs.direction if theirs else None
             )
-            if line is None and instruction.state == "done" and ledger_key(instruction) not in posted:
+            if (
+                line is None
+                and instruction.state == "done"
+                and posting_key(instruction.reference) not in posted
+            ):
                 line = "원장 기록 없음"
             if line:
                 report.lines.append((org_code, instruction.bank_tran_id, line, instruction.reference))
@@ -259,11 +261,6 @@ async def reconcile(database: Database, payments: Payments, day: date) -> Reconc
                 (org_code, orphan.bank_tran_id, "은행에만 있음", f"{orphan.direction} {orphan.amount:,}원")
             )
     return report
-
-
-def ledger_key(instruction: PaymentsInstruction) -> str:
-    """The key of the ledger posting an executed instruction makes."""
-    return f"{LEDGER_KEYS.get(instruction.reference[0], 'unknown')}:{instruction.reference}"
 
 
 def _difference(instruction: PaymentsInstruction, amount: int | None, direction: str | None) -> str | None:
