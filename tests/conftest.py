@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from samgak.app import create_app, migrations_path
 from samgak.config import (
+    AnalyticsSettings,
     CoreSettings,
     IdentitySettings,
     InstitutionSettings,
@@ -43,7 +44,7 @@ from samgak.kit.timeutil import today_kst
 CUSTOMERS = 60
 LIVE_SEED = 11
 LIVE_CUSTOMERS = 40
-STAFF_KEY = "browser-staff-key"  # the live server's offers staff console
+STAFF_KEY = "browser-staff-key"  # the live server's staff consoles
 SEED = 7
 PG_URL = os.environ.get("SAMGAK_TEST_DATABASE_URL")
 
@@ -100,12 +101,12 @@ def migrate_and_seed(settings: Settings, customers: int, seed: int) -> None:
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     created: list[str] = []
+    folder = tmp_path_factory.mktemp("alliance")
     if request.param == "postgres":
         if not PG_URL:
             pytest.skip("PostgreSQL tests need SAMGAK_TEST_DATABASE_URL (CI sets it)")
         created, platform_url, member_url = create_pg_databases()
     else:
-        folder = tmp_path_factory.mktemp("alliance")
         platform_url = f"sqlite+aiosqlite:///{folder}/platform.db"
         member_url = f"sqlite+aiosqlite:///{folder}/institution-{{slug}}.db"
     settings = Settings(
@@ -113,7 +114,10 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         database_url=platform_url,
         public_base_url="http://localhost",
         secret_key="test-secret-key-for-samgak-tests",
-        institution=InstitutionSettings(database_url=member_url, pool_size=5),
+        institution=InstitutionSettings(
+            database_url=member_url, pool_size=5, combine_dir=f"{folder}/members/{{slug}}/combine"
+        ),
+        analytics=AnalyticsSettings(data_dir=f"{folder}/combine"),
         core=CoreSettings(seed=SEED, as_of=today_kst()),
         mydata=MydataSettings(schedule_seconds=0),  # tests sweep when they mean to
         payments=PaymentsSettings(
@@ -290,7 +294,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "SAMGAK_IDENTITY__PASSKEY_ORIGINS": json.dumps([base]),
         "SAMGAK_MYDATA__SCHEDULE_SECONDS": "0",
         "SAMGAK_PAYMENTS__WEBHOOK_SECONDS": "0",
-        "SAMGAK_OFFERS__STAFF_KEY": STAFF_KEY,
+        "SAMGAK_STAFF_KEY": STAFF_KEY,
     }
     settings = Settings(
         env="test",

@@ -17,10 +17,11 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from samgak import directory, identity, mydata, offers, payments, web
+from samgak import analytics, directory, identity, mydata, offers, payments, web
 from samgak.config import Settings, get_settings
 from samgak.institution.app import build_institution, create_institution_app
 from samgak.institution.ca_client import HttpCertificateAuthority
+from samgak.institution.combine import HttpAgency
 from samgak.institution.directory_client import HttpDirectory
 from samgak.institution.state import Institution
 from samgak.kit.db import Database
@@ -42,11 +43,17 @@ def create_app(
     """The whole alliance in one app. ``transport`` routes institution → directory calls (tests)."""
     settings = settings or get_settings()
     platform_db = Database(settings.database_url)
+    staff_key = settings.staff_key.get_secret_value() or secrets.token_urlsafe(18)
     institutions: list[tuple[Institution, HttpDirectory]] = []
     for member in settings.members:
-        member_directory, ca = member_clients(settings, member.org_code, transport=transport)
+        member_directory, ca, agency = member_clients(settings, member.org_code, transport=transport)
         institutions.append(
-            (build_institution(settings, member, directory=member_directory, ca=ca), member_directory)
+            (
+                build_institution(
+                    settings, member, directory=member_directory, ca=ca, agency=agency, staff_key=staff_key
+                ),
+                member_directory,
+            )
         )
 
     @asynccontextmanager
@@ -139,7 +146,7 @@ def create_app(
     apps_client = new_client(transport=transport)
     app.state.member_apps_provider = web.ProviderClient(apps_client, provider.issuer)
     member_apps = web.demo_apps()
-    app.state.offers_staff_key = settings.offers.staff_key.get_secret_value() or secrets.token_urlsafe(18)
+    app.state.staff_key = staff_key
     app.state.shop = web.Shop(
         apps_client, settings.public_base_url, settings.payments.demo_shop_key.get_secret_value()
     )
@@ -148,6 +155,7 @@ def create_app(
     app.add_exception_handler(identity.IdentityError, identity.identity_error_handler)
     app.add_exception_handler(payments.PaymentsError, payments.payments_error_handler)
     app.add_exception_handler(offers.OffersError, offers.offers_error_handler)
+    app.add_exception_handler(analytics.AnalyticsError, analytics.analytics_error_handler)
     app.include_router(directory.router)
     app.include_router(identity.router)
     app.include_router(identity.pages_router)
@@ -159,6 +167,8 @@ def create_app(
     app.include_router(payments.pages)
     app.include_router(offers.api)
     app.include_router(offers.router)
+    app.include_router(analytics.api)
+    app.include_router(analytics.router)
     app.include_router(web.router)
     app.include_router(web.member_apps_router)
     app.include_router(web.shop_router)
@@ -174,17 +184,22 @@ def member_clients(
     client_id: str = "",
     client_secret: str = "",
     transport: httpx.AsyncBaseTransport | None = None,
-) -> tuple[HttpDirectory, HttpCertificateAuthority]:
-    """A member's HTTP clients of the platform: the directory (지원 APIs) and the integrated-auth CA,
-    both authenticated with the member's portal credentials."""
+) -> tuple[HttpDirectory, HttpCertificateAuthority, HttpAgency]:
+    """A member's HTTP clients of the platform: the directory (지원 APIs), the integrated-auth CA
+    and the combination agency, all authenticated with the member's portal credentials."""
     member_directory = HttpDirectory(
         new_client(directory_url(settings), transport=transport),
         org_code=org_code,
         client_id=client_id,
         client_secret=client_secret,
     )
-    return member_directory, HttpCertificateAuthority(
-        new_client(ca_url(settings), transport=transport), member_directory
+    return (
+        member_directory,
+        HttpCertificateAuthority(new_client(ca_url(settings), transport=transport), member_directory),
+        HttpAgency(
+            new_client(settings.institution.agency_url or settings.public_base_url, transport=transport),
+            member_directory,
+        ),
     )
 
 
@@ -194,14 +209,21 @@ def create_member_app(
     """One member's deployable on its own, as production runs it: its database, and the directory
     and CA reached over HTTP with the member's own 지원-001 credentials (``institution.portal_client_*``)."""
     member = settings.member(slug)
-    member_directory, ca = member_clients(
+    member_directory, ca, agency = member_clients(
         settings,
         member.org_code,
         client_id=settings.institution.portal_client_id,
         client_secret=settings.institution.portal_client_secret.get_secret_value(),
         transport=transport,
     )
-    institution = build_institution(settings, member, directory=member_directory, ca=ca)
+    institution = build_institution(
+        settings,
+        member,
+        directory=member_directory,
+        ca=ca,
+        agency=agency,
+        staff_key=settings.staff_key.get_secret_value(),
+    )
     app = create_institution_app(institution)
 
     @asynccontextmanager

@@ -519,6 +519,207 @@ def offers_run(month: str = typer.Option(None, "--month", help="YYYYMM (default:
     console.print(table)
 
 
+combine = typer.Typer(
+    help="Pseudonymized combination: member exports, the agency's linkage and release review."
+)
+app.add_typer(combine, name="combine", no_args_is_help=True)
+
+
+@combine.command("export")
+def combine_export(
+    org: str = typer.Option(..., "--org", help="the member: slug or org code (kt, KTTC000030)"),
+    spec: str = typer.Option(..., "--spec", help="a shipped data spec (kt-marketing) or a TOML file"),
+) -> None:
+    """A member's pseudonymized export into the agency's inbox (the platform must be serving:
+    the agency keys the CI digests). Uses the member's portal credentials
+    (``SAMGAK_INSTITUTION__PORTAL_CLIENT_*``); without them, on the demo machine, a new support
+    credential of the member is registered in the platform database."""
+    import asyncio
+
+    from samgak import directory
+    from samgak.app import member_clients
+    from samgak.institution import combine as member_combine
+    from samgak.institution.app import build_institution
+    from samgak.kit.db import Database
+
+    settings = get_settings()
+    member = settings.member(org)
+    data_spec = member_combine.DataSpec.load(spec)
+
+    async def credentials() -> tuple[str, str]:
+        if settings.institution.portal_client_id:
+            return (
+                settings.institution.portal_client_id,
+                settings.institution.portal_client_secret.get_secret_value(),
+            )
+        database = Database(settings.database_url)
+        try:
+            async with database.unit_of_work() as session:
+                return await directory.register_support_client(session, member.org_code)
+        finally:
+            await database.dispose()
+
+    async def run() -> dict[str, Any]:
+        client_id, secret = await credentials()
+        member_directory, ca, agency = member_clients(
+            settings, member.org_code, client_id=client_id, client_secret=secret
+        )
+        institution = build_institution(settings, member, directory=member_directory, ca=ca, agency=agency)
+        try:
+            columns = (
+                TextColumn(f"[bold]{member.org_name} export"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
+            with Progress(*columns, console=console) as progress:
+                task = progress.add_task("export", total=None)
+                return await member_combine.export(
+                    institution, data_spec, agency, progress=lambda n: progress.advance(task, n)
+                )
+        finally:
+            await institution.close()
+
+    manifest = asyncio.run(run())
+    console.print(f"[green]{manifest['export_id']}[/]: {manifest['rows']:,} rows, key {manifest['key_id']}")
+
+
+@combine.command("link")
+def combine_link(
+    exports: list[str] = typer.Argument(..., help="export ids in the agency's inbox (two or more members)"),
+    engine: str = typer.Option("", "--engine", help="duckdb (default) or spark"),
+) -> None:
+    """The agency links the exports on their join keys: the linkage report."""
+    import asyncio
+
+    from samgak import analytics
+    from samgak.kit.db import Database
+
+    settings = get_settings()
+
+    async def run() -> Any:
+        database = Database(settings.database_url)
+        try:
+            return await analytics.combine(database, settings, exports, engine or settings.analytics.engine)
+        finally:
+            await database.dispose()
+
+    linked = asyncio.run(run())
+    table = Table(
+        title=f"linkage report {linked.combination_id} ({linked.report['engine']}, {linked.report['seconds']} s)"
+    )
+    for column in ("export", "member", "records", "duplicate keys", "linked", "match rate"):
+        table.add_column(column)
+    for entry in linked.report["exports"]:
+        table.add_row(
+            entry["export_id"],
+            entry["org_name"],
+            f"{entry['rows']:,}",
+            f"{entry['duplicate_keys']:,}",
+            f"{entry['linked']:,}",
+            f"{entry['match_rate']:.1%}",
+        )
+    console.print(table)
+
+
+def _with_platform_db(work: Any) -> Any:
+    """Run ``work(database, settings)`` against the platform database."""
+    import asyncio
+
+    from samgak.kit.db import Database
+
+    settings = get_settings()
+
+    async def run() -> Any:
+        database = Database(settings.database_url)
+        try:
+            return await work(database, settings)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+@combine.command("review")
+def combine_review(
+    combination: str = typer.Argument(..., help="the combination id (from `samgak combine link`)"),
+    k: int = typer.Option(5, "--k"),
+    suppression: float = typer.Option(
+        0.0, "--suppression", help="share of records that may be suppressed (0–0.2)"
+    ),
+    min_l: int = typer.Option(None, "--l", help="distinct ℓ-diversity of the sensitive attribute"),
+    max_t: float = typer.Option(None, "--t", help="t-closeness of the sensitive attribute"),
+    engine: str = typer.Option("", "--engine", help="duckdb (default) or spark"),
+) -> None:
+    """The release review: the least-loss generalization meeting the criteria, and its figures."""
+    import json
+
+    from samgak import analytics
+    from samgak.analytics.repository import AnalyticsRepository
+
+    criteria = analytics.Criteria(k, suppression, min_l, max_t)
+
+    async def work(database: Any, settings: Any) -> tuple[str, dict[str, Any]]:
+        review_id = await analytics.review(
+            database, settings, combination, criteria, engine or settings.analytics.engine
+        )
+        async with database.read_sessions() as session:
+            row = await AnalyticsRepository(session).review(review_id)
+        assert row is not None
+        return review_id, json.loads(row.result)
+
+    review_id, result = _with_platform_db(work)
+    if not result["satisfied"]:
+        console.print(
+            f"[red]{review_id}[/]: no generalization meets the criteria ({result['checks']} checks)"
+        )
+        return
+    table = Table(
+        title=f"release review {review_id} ({result['checks']} checks of {result['lattice']:,} nodes, {result['search_ms']} ms)"
+    )
+    table.add_column("figure")
+    table.add_column("value")
+    table.add_row("levels", ", ".join(f"{name} {level}" for name, level in result["levels"].items()))
+    table.add_row(
+        "records",
+        f"{result['released']:,} released of {result['records']:,} ({result['suppressed']:,} suppressed)",
+    )
+    table.add_row("k", f"{result['k']} ({result['classes']:,} classes)")
+    if "l" in result:
+        table.add_row("ℓ distinct / entropy, t", f"{result['l']} / {result['entropy_l']}, {result['t']}")
+    risk = result["risk"]
+    table.add_row(
+        "risk: prosecutor highest / average, marketer",
+        f"{risk['prosecutor_highest']:.1%} / {risk['prosecutor_average']:.2%}, {risk['marketer']:.2%}",
+    )
+    table.add_row("loss (non-uniform entropy)", f"{result['utility']['entropy_bits']:,.1f} bits")
+    console.print(table)
+    console.print(
+        f"decide with: samgak combine decide {review_id} --reviewer NAME --approve|--reject --reasons TEXT"
+    )
+
+
+@combine.command("decide")
+def combine_decide(
+    review: str = typer.Argument(...),
+    reviewer: str = typer.Option(..., "--reviewer"),
+    approve: bool = typer.Option(..., "--approve/--reject"),
+    reasons: str = typer.Option(..., "--reasons"),
+) -> None:
+    """Record the reviewer's decision: an approved release leaves the agency, a rejected one is destroyed."""
+    from samgak import analytics
+
+    decision = "approved" if approve else "rejected"
+
+    async def work(database: Any, settings: Any) -> None:
+        await analytics.decide(
+            database, settings, review, reviewer=reviewer, decision=decision, reasons=reasons
+        )
+
+    _with_platform_db(work)
+    console.print(f"{review}: {decision} by {reviewer}")
+
+
 @app.command("serve-member")
 def serve_member(slug: str, host: str = "127.0.0.1", port: int = 8001) -> None:
     """Serve one member's deployable alone (production shape), e.g. ``samgak serve-member kt``.

@@ -109,6 +109,8 @@ class InstitutionSettings(BaseModel):
     ca_url: str | None = None  # the integrated-auth CA (IA101/IA104); public_base_url + "/ca" when unset
     portal_client_id: str = ""  # a member deployable's own 지원-001 credentials (serve-member)
     portal_client_secret: SecretStr = SecretStr("")
+    combine_dir: str = "var/members/{slug}/combine"  # a member's own side of combinations (its key maps)
+    agency_url: str | None = None  # the combination agency's API; public_base_url when unset
 
 
 class MydataSettings(BaseModel):
@@ -135,11 +137,15 @@ class PaymentsSettings(BaseModel):
     demo_shop_key: SecretStr = SecretStr("")  # the demo shop's merchant API key (`samgak serve` reads var/)
 
 
-class OffersSettings(BaseModel):
-    """Partner offers."""
+class AnalyticsSettings(BaseModel):
+    """Pseudonymized combination (the combination agency's role) and release review."""
 
-    # the staff console's key; empty: a random one each start (shown on the start page outside prod)
-    staff_key: SecretStr = SecretStr("")
+    data_dir: str = "var/combine"  # inbox/ (members' exports), agency/ (linked, under review), releases/
+    join_key: SecretStr = SecretStr(
+        ""
+    )  # the agency's HMAC key for join keys; derived from secret_key when unset
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str = "local[2]"  # a real cluster: spark://host:7077, yarn, k8s://…
 
 
 class CoreSettings(BaseModel):
@@ -163,7 +169,10 @@ class Settings(BaseSettings):
     institution: InstitutionSettings = InstitutionSettings()
     mydata: MydataSettings = MydataSettings()
     payments: PaymentsSettings = PaymentsSettings()
-    offers: OffersSettings = OffersSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
+    # the staff consoles' key (offers, analytics and, in the demo, the members' combination pages);
+    # empty: a random one each start, shown on the start page outside prod
+    staff_key: SecretStr = SecretStr("")
     core: CoreSettings = CoreSettings()
 
     def member(self, slug_or_code: str) -> MemberSettings:

@@ -38,7 +38,7 @@ async def customer(app: Any, alliance: Any) -> Any:
     )
     assert asked.status_code == 303, asked.text
     assert (await sign(browser, authenticator, asked.headers["location"])).status_code == 200
-    signed_in = await browser.post("/offers/staff/login", data={"key": app.state.offers_staff_key})
+    signed_in = await browser.post("/offers/staff/login", data={"key": app.state.staff_key})
     assert signed_in.status_code == 303  # the same browser is the staff console's, for the tests
     yield browser
     await browser.aclose()

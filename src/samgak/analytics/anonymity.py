@@ -88,9 +88,12 @@ class Table:
         columns: Mapping[str, Sequence[str]],
         hierarchies: Sequence[Hierarchy],
         sensitive: Sequence[str] | None = None,
+        weights: Sequence[int] | None = None,
     ) -> Table:
         """Encode ``columns`` (attribute → values) with ``hierarchies``; ``sensitive`` values stay
-        per record (rows equal on the quasi-identifiers but not on it are kept apart)."""
+        per record (rows equal on the quasi-identifiers but not on it are kept apart). With
+        ``weights``, each given row stands for that many records (a table already grouped by an
+        engine)."""
         codes = []
         for hierarchy in hierarchies:
             index = {value: code for code, value in enumerate(hierarchy.values)}
@@ -104,14 +107,30 @@ class Table:
             levels = {value: code for code, value in enumerate(sorted(set(sensitive)))}
             secret = np.array([levels[v] for v in sensitive], dtype=np.int64)
             matrix = np.concatenate([matrix, secret[:, None]], axis=1)
-        distinct, counts = np.unique(matrix, axis=0, return_counts=True)
+        distinct, inverse, counts = np.unique(matrix, axis=0, return_inverse=True, return_counts=True)
+        if weights is not None:
+            counts = np.bincount(inverse.ravel(), weights=np.asarray(weights, dtype=np.int64)).astype(
+                np.int64
+            )
         if secret is not None:
-            table = cls(list(hierarchies), distinct[:, :-1], counts.astype(np.int64), distinct[:, -1])
-        else:
-            table = cls(list(hierarchies), distinct, counts.astype(np.int64))
-        quasi, inverse = np.unique(table.rows, axis=0, return_inverse=True)
-        table.quasi = (quasi, np.bincount(inverse.ravel(), weights=table.counts).astype(np.int64))
-        return table
+            return cls(
+                list(hierarchies), distinct[:, :-1], counts.astype(np.int64), distinct[:, -1]
+            ).grouped()
+        return cls(list(hierarchies), distinct, counts.astype(np.int64)).grouped()
+
+    def grouped(self) -> Table:
+        """This table with its distinct quasi-identifier rows counted (what the search checks)."""
+        quasi, inverse = np.unique(self.rows, axis=0, return_inverse=True)
+        self.quasi = (quasi, np.bincount(inverse.ravel(), weights=self.counts).astype(np.int64))
+        return self
+
+    def released(self, node: Sequence[int], k: int) -> Table:
+        """The records a release at ``node`` keeps: the classes of at least ``k`` records (the
+        smaller ones are suppressed)."""
+        inverse, sizes = self.classes(node)
+        keep = sizes[inverse] >= k
+        sensitive = None if self.sensitive is None else self.sensitive[keep]
+        return Table(self.hierarchies, self.rows[keep], self.counts[keep], sensitive).grouped()
 
     def classes(self, node: Sequence[int]) -> tuple[Codes, Codes]:
         """``(class of each distinct row, records per class)`` at ``node``."""
@@ -136,14 +155,22 @@ def k_of(table: Table, node: Sequence[int]) -> int:
     return int(table.classes(node)[1].min())
 
 
-def l_diversity(table: Table, node: Sequence[int]) -> tuple[int, float]:
-    """``(distinct ℓ, entropy ℓ)``: the fewest distinct sensitive values in a class, and the
-    smallest ``2 ** entropy`` of a class's sensitive values."""
-    assert table.sensitive is not None, "ℓ-diversity needs a sensitive attribute"
-    inverse, _ = table.classes(node)
+def _sensitive_by_class(table: Table, node: Sequence[int], k: int) -> npt.NDArray[np.float64]:
+    """Records per (class, sensitive value) at ``node``, without the classes smaller than ``k``
+    (the ones a release suppresses)."""
+    assert table.sensitive is not None, "ℓ-diversity and t-closeness need a sensitive attribute"
+    inverse, sizes = table.classes(node)
     values = int(table.sensitive.max()) + 1
-    counts = np.zeros((int(inverse.max()) + 1, values), dtype=np.float64)
+    counts = np.zeros((len(sizes), values), dtype=np.float64)
     np.add.at(counts, (inverse, table.sensitive), table.counts)
+    kept = counts[sizes >= k]
+    return kept if len(kept) else counts
+
+
+def l_diversity(table: Table, node: Sequence[int], k: int = 1) -> tuple[int, float]:
+    """``(distinct ℓ, entropy ℓ)``: the fewest distinct sensitive values in a class, and the
+    smallest ``2 ** entropy`` of a class's sensitive values (classes below ``k`` suppressed)."""
+    counts = _sensitive_by_class(table, node, k)
     distinct = int((counts > 0).sum(axis=1).min())
     share = counts / counts.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -151,14 +178,11 @@ def l_diversity(table: Table, node: Sequence[int]) -> tuple[int, float]:
     return distinct, float(2 ** entropy.min())
 
 
-def t_closeness(table: Table, node: Sequence[int]) -> float:
+def t_closeness(table: Table, node: Sequence[int], k: int = 1) -> float:
     """The largest distance of a class's sensitive distribution from the table's (the equal
-    ground distance for categories: half the L1 distance, as pycanon and ARX compute it)."""
-    assert table.sensitive is not None, "t-closeness needs a sensitive attribute"
-    inverse, _ = table.classes(node)
-    values = int(table.sensitive.max()) + 1
-    counts = np.zeros((int(inverse.max()) + 1, values), dtype=np.float64)
-    np.add.at(counts, (inverse, table.sensitive), table.counts)
+    ground distance for categories: half the L1 distance, as pycanon and ARX compute it;
+    classes below ``k`` suppressed)."""
+    counts = _sensitive_by_class(table, node, k)
     overall = counts.sum(axis=0) / counts.sum()
     share = counts / counts.sum(axis=1, keepdims=True)
     return float((np.abs(share - overall).sum(axis=1) / 2).max())
@@ -241,10 +265,15 @@ class _Checker:
         return int(sizes[sizes < self.k].sum()) <= self.budget
 
 
-def search(table: Table, k: int, suppression: float = 0.0) -> Found:
+def search(
+    table: Table, k: int, suppression: float = 0.0, *, min_l: int | None = None, max_t: float | None = None
+) -> Found:
     """The k-anonymous node of least non-uniform entropy (see the module docstring): every node's
     anonymity is settled by binary searches along chains of unsettled nodes, each check settling
-    the nodes above it (anonymous) or below it (not); then the least loss wins."""
+    the nodes above it (anonymous) or below it (not); then the least loss wins. With ``min_l``
+    (distinct ℓ-diversity) or ``max_t`` (t-closeness) of the sensitive attribute as well, the
+    k-anonymous nodes are tried in order of loss and the first that also satisfies them wins —
+    still the optimum, since every node satisfying all three is k-anonymous."""
     nodes = lattice(table)
     heights = np.array([h.height for h in table.hierarchies])
     strides = np.array([int(np.prod(heights[a + 1 :])) for a in range(len(heights))])  # product() order
@@ -276,12 +305,22 @@ def search(table: Table, k: int, suppression: float = 0.0) -> Found:
                 low = middle + 1
     loss = losses(table, nodes)
     candidates = np.flatnonzero(status == 1)
-    if not candidates.size:
-        return Found(None, float("inf"), checker.checks)
-    best = candidates[np.lexsort((level_sum[candidates], loss[candidates]))[0]]
+    ordered = candidates[np.lexsort((level_sum[candidates], loss[candidates]))]
+    checks = checker.checks
+    for best in ordered:
+        if min_l is None and max_t is None:
+            break
+        checks += 1
+        node = nodes[best]
+        if (min_l is None or l_diversity(table, node, k)[0] >= min_l) and (
+            max_t is None or t_closeness(table, node, k) <= max_t
+        ):
+            break
+    else:
+        return Found(None, float("inf"), checks)
     chosen = tuple(int(level) for level in nodes[best])
     levels = {h.name: level for h, level in zip(table.hierarchies, chosen, strict=True)}
-    return Found(chosen, float(loss[best]), checker.checks, levels)
+    return Found(chosen, float(loss[best]), checks, levels)
 
 
 def exhaustive(table: Table, k: int, suppression: float = 0.0) -> Found:

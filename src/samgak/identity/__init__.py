@@ -5,6 +5,7 @@ authorization requests with ``private_key_jwt`` client authentication, and the R
 proof check that every DPoP-protected endpoint shares.
 """
 
+from samgak.identity.accounts import subjects_of
 from samgak.identity.ca import router as ca_router
 from samgak.identity.dpop import DPoPProof, ReplayCache, access_token_hash, target_uri, verify_proof
 from samgak.identity.endpoints import identity_error_handler, router
@@ -45,6 +46,7 @@ __all__ = [
     "router",
     "signed_in_person",
     "signing_key",
+    "subjects_of",
     "target_uri",
     "verify_proof",
     "verify_receipt",

@@ -97,6 +97,15 @@ async def finish_proofing(
     return account
 
 
+async def subjects_of(session: AsyncSession, keys: Keys, cis: list[str]) -> list[str]:
+    """The subjects of the people with these CIs who have an alliance account (others dropped)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(cis), 1000):
+        digests = [keyed_digest(keys.digest_key, ci) for ci in cis[start : start + 1000]]
+        found |= await IdentityRepository(session).subjects_by_ci(digests)
+    return sorted(set(found.values()))
+
+
 async def open_session(session: AsyncSession, account: IdentityAccount, *, acr: str, amr: str) -> str:
     """A new browser session; the cookie value (only its digest is stored)."""
     secret = secrets.token_urlsafe(32)

@@ -85,6 +85,15 @@ class IdentityRepository:
     async def account(self, subject: str) -> IdentityAccount | None:
         return await self.session.get(IdentityAccount, subject)
 
+    async def subjects_by_ci(self, ci_digests: list[str]) -> dict[str, str]:
+        """CI digest → subject, for the digests that have an account."""
+        rows = await self.session.execute(
+            select(IdentityAccount.ci_digest, IdentityAccount.subject).where(
+                IdentityAccount.ci_digest.in_(ci_digests)
+            )
+        )
+        return {digest: subject for digest, subject in rows}
+
     async def account_by_ci(self, ci_digest: str) -> IdentityAccount | None:
         return await self.session.scalar(
             select(IdentityAccount).where(IdentityAccount.ci_digest == ci_digest)

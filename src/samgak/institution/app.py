@@ -17,11 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from samgak.config import MemberSettings, Settings
-from samgak.institution import carrier, transfer
+from samgak.institution import carrier, combine, transfer
 from samgak.institution.auth import individual
 from samgak.institution.auth.tokens import TokenIssuer
 from samgak.institution.ca_client import CertificateAuthority
 from samgak.institution.calllog import CallEnvelope, CallLog
+from samgak.institution.combine import Agency
 from samgak.institution.core import Core
 from samgak.institution.core.synthetic import MemberKeys, SyntheticCore
 from samgak.institution.directory_client import Directory
@@ -65,6 +66,8 @@ def build_institution(
     ca: CertificateAuthority,
     core: Core | None = None,
     db: Database | None = None,
+    agency: Agency | None = None,
+    staff_key: str = "",
 ) -> Institution:
     keys = member_keys(settings, member)
     cfg = settings.institution
@@ -88,6 +91,8 @@ def build_institution(
         limiter=RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst),
         login_limiter=RateLimiter(1 / 60, 10),  # ten sign-ins per phone, then one a minute
         call_log=CallLog(database),
+        agency=agency,
+        staff_key=staff_key,
     )
 
 
@@ -150,6 +155,7 @@ def create_institution_app(institution: Institution) -> FastAPI:
     app.include_router(INFO_ROUTERS[member.industry])  # first: routes are matched in order, these are hot
     app.include_router(common_router(member.industry))
     app.include_router(individual.router)
+    app.include_router(combine.router)
     for router in SERVICE_ROUTERS.get(member.industry, ()):
         app.include_router(router)
     app.add_middleware(

@@ -63,7 +63,7 @@ class HttpDirectory:
     def _tran_id(self) -> str:
         return (self.org_code + "S" + uuid.uuid4().hex[:14]).upper()
 
-    async def _support_token(self) -> str:
+    async def support_token(self) -> str:
         """지원-001: a ``manage`` token from the portal."""
         if self._token and self._token[1] > time.monotonic():
             return self._token[0]
@@ -83,7 +83,7 @@ class HttpDirectory:
         return self._token[0]
 
     async def _get(self, path: str) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {await self._support_token()}", "x-api-tran-id": self._tran_id()}
+        headers = {"Authorization": f"Bearer {await self.support_token()}", "x-api-tran-id": self._tran_id()}
         try:
             return await self.client.get(path, headers=headers)
         except httpx.HTTPError as exc:

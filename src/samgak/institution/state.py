@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
@@ -16,6 +17,9 @@ from samgak.kit.crypto import keyed_digest
 from samgak.kit.db import Database
 from samgak.kit.ratelimit import RateLimiter
 from samgak.kit.rawsql import Reader
+
+if TYPE_CHECKING:  # the combine package builds on this module
+    from samgak.institution.combine.agency_client import Agency
 
 INDUSTRY_SCOPES = {
     "bank": ("bank.list", "bank.deposit", "bank.loan"),
@@ -39,6 +43,8 @@ class Institution:
     limiter: RateLimiter
     login_limiter: RateLimiter
     call_log: CallLog
+    agency: Agency | None = None  # the combination agency (pseudonymized exports)
+    staff_key: str = ""  # the member's staff pages (its side of combinations); empty: closed
 
     @property
     def org_code(self) -> str:
@@ -65,6 +71,8 @@ class Institution:
         await self.reader.close()
         await self.directory.aclose()
         await self.ca.aclose()
+        if self.agency is not None:
+            await self.agency.aclose()
         await self.db.dispose()
 
 

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -34,6 +35,15 @@ def new_secret(prefix: str, nbytes: int = 32) -> str:
 def secret_digest(secret: str) -> str:
     """SHA-256 of a high-entropy secret (random secrets need no slow hash)."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def keyed_digest(key: bytes, value: str) -> str:

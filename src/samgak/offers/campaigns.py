@@ -2,10 +2,12 @@
 marketing, delivered through the members' channels (the demo's in-app inbox on ``/offers``), with
 a random holdout to measure what the campaign itself changed.
 
-Segments are declarative rules over the same consented facts the products read (until the
-analytics issue's approved releases can feed them). At launch the audience is fixed: every
-customer with a live marketing agreement whose last-month facts match the segment and who is not
-already enrolled in the product; each is held out with probability ``holdout_pct`` by a keyed
+Segments are declarative rules over the same consented facts the products read, or a segment
+of an approved release of combined member data (``release:<segment id>``, made by the analytics
+module's combination agency): for those, the members who own the customers re-identify them and
+hand them over (:func:`receive_audience`), and only customers with a live marketing agreement are
+kept. At launch the audience is fixed: every customer with a live marketing agreement who matches
+the segment (its rule, or the members' hand-over) and is not already enrolled in the product; each is held out with probability ``holdout_pct`` by a keyed
 hash of the campaign and the customer (random, reproducible, unguessable). Uptake is enrolment in
 the product after the launch; uplift is the treated group's uptake minus the holdout's.
 """
@@ -22,12 +24,13 @@ from samgak import mydata
 from samgak.kit.db import Database
 from samgak.kit.timeutil import today_kst, utcnow
 from samgak.mydata import MonthFacts
-from samgak.offers.models import OffersCampaign, OffersCampaignMember
+from samgak.offers.models import OffersCampaign, OffersCampaignCandidate, OffersCampaignMember
 from samgak.offers.repository import OffersRepository
 from samgak.offers.rules import BC_CARD, KBANK, KT, KtBillDiscount, product
 from samgak.offers.service import OffersError, month_key
 
 BATCH = 500
+RELEASE = "release:"  # a campaign whose audience members re-identify from an approved release
 
 
 class Segment(ABC):
@@ -85,7 +88,7 @@ async def agreed(database: Database, subject: str) -> bool:
 
 
 async def create(database: Database, name: str, code: str, segment: str, holdout_pct: int) -> str:
-    if product(code) is None or segment not in Segment.registry:
+    if product(code) is None or (segment not in Segment.registry and not segment.startswith(RELEASE)):
         raise OffersError("상품과 대상 고객군을 고르세요")
     if not name.strip() or not 0 <= holdout_pct <= 50:
         raise OffersError("캠페인 이름과 0–50% 사이의 비교군 비율을 적으세요")
@@ -121,11 +124,16 @@ async def launch(database: Database, campaign_id: str, key: bytes) -> tuple[int,
         if campaign.launched_at is not None:
             raise OffersError("이미 보낸 캠페인입니다", status_code=409, code="launched")
         audience = await repo.marketing_audience()
-        rule = Segment.registry[campaign.segment]()
+        rule = None
+        if campaign.segment.startswith(RELEASE):
+            handed = await repo.candidates(campaign_id)
+            audience = [subject for subject in audience if subject in handed]
+        else:
+            rule = Segment.registry[campaign.segment]()
         members = []
         for start in range(0, len(audience), BATCH):  # the facts of a batch in two reads
             batch = audience[start : start + BATCH]
-            facts = await mydata.month_facts_of(session, batch, month_key(today_kst(), 1))
+            facts = await mydata.month_facts_of(session, batch, month_key(today_kst(), 1)) if rule else {}
             enrolled = await repo.enrolled_in(campaign.product, batch)
             members += [
                 OffersCampaignMember(
@@ -135,11 +143,41 @@ async def launch(database: Database, campaign_id: str, key: bytes) -> tuple[int,
                     delivered_at=None if holdout else now,
                 )
                 for subject in batch
-                if subject not in enrolled and rule.matches(facts[subject])
+                if subject not in enrolled and (rule is None or rule.matches(facts[subject]))
             ]
         await repo.add_members(members)
         campaign.launched_at = now
     return sum(not m.holdout for m in members), sum(m.holdout for m in members)
+
+
+async def receive_audience(
+    database: Database, campaign_id: str, *, org_code: str, request_id: str, subjects: list[str]
+) -> int:
+    """Keep the customers a member re-identified for a release campaign who agreed to marketing;
+    how many of this hand-over were kept. Idempotent: a customer is kept once per campaign."""
+    async with database.unit_of_work() as session:
+        repo = OffersRepository(session)
+        campaign = await repo.campaign(campaign_id)
+        if campaign is None or not campaign.segment.startswith(RELEASE):
+            raise OffersError("결합 세그먼트 캠페인이 아닙니다", status_code=404, code="not_found")
+        if campaign.launched_at is not None:
+            raise OffersError("이미 보낸 캠페인입니다", status_code=409, code="launched")
+        agreeing = set(await repo.marketing_audience())
+        kept = [subject for subject in subjects if subject in agreeing]
+        now = utcnow()
+        await repo.add_candidates(
+            [
+                OffersCampaignCandidate(
+                    campaign_id=campaign_id,
+                    subject=subject,
+                    org_code=org_code,
+                    request_id=request_id[:24],
+                    received_at=now,
+                )
+                for subject in kept
+            ]
+        )
+    return len(kept)
 
 
 @dataclass(frozen=True, slots=True)

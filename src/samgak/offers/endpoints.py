@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
+from samgak import directory, identity
 from samgak.identity import signed_in_person
 from samgak.kit.crypto import equals, secret_digest
 from samgak.kit.i18n import current_language
@@ -137,7 +138,7 @@ STAFF_COOKIE = "samgak_staff"
 
 def _is_staff(request: Request) -> bool:
     """Signed in at the staff console: its cookie holds the digest of the staff key."""
-    return equals(request.cookies.get(STAFF_COOKIE, ""), secret_digest(request.app.state.offers_staff_key))
+    return equals(request.cookies.get(STAFF_COOKIE, ""), secret_digest(request.app.state.staff_key))
 
 
 def _staff_only(request: Request) -> None:
@@ -148,7 +149,7 @@ def _staff_only(request: Request) -> None:
 @router.post("/offers/staff/login")
 async def staff_login(request: Request) -> Response:
     key = str((await request.form()).get("key", "")).strip()
-    if not equals(secret_digest(key), secret_digest(request.app.state.offers_staff_key)):
+    if not equals(secret_digest(key), secret_digest(request.app.state.staff_key)):
         return RedirectResponse(f"/offers/staff?{urlencode({'message': _('직원 키가 맞지 않습니다')})}", 303)
     answer = RedirectResponse("/offers/staff", 303)
     answer.set_cookie(
@@ -220,6 +221,36 @@ async def campaign_launch(request: Request, campaign_id: str) -> Response:
     treated, held = await campaigns.launch(request.app.state.platform_db, campaign_id, holdout_key(request))
     said = f"{campaign_id}: {treated}명에게 보냈고 {held}명은 비교군입니다"
     return RedirectResponse(f"/offers/staff?{urlencode({'message': said})}#campaigns", 303)
+
+
+@api.post(
+    "/campaigns/{campaign_id}/audience",
+    summary="A member hands over the customers it re-identified for a campaign on an approved release",
+)
+async def campaign_audience(request: Request, campaign_id: str) -> JSONResponse:
+    """Called by a member with its portal (지원-001) token; ``{"request_id", "cis"}`` →
+    ``{"accepted"}``: how many are alliance customers with a live marketing agreement (only
+    those are kept; the others are dropped on arrival)."""
+    token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    try:
+        org_code = directory.verify_support_token(request.app.state.settings, token).aud
+    except directory.DirectoryError as exc:
+        raise OffersError("회원사 지원 API 토큰이 필요합니다", status_code=401, code="unauthorized") from exc
+    body = await request.json()
+    cis, request_id = body.get("cis"), body.get("request_id")
+    if (
+        not isinstance(cis, list)
+        or not all(isinstance(ci, str) for ci in cis)
+        or not isinstance(request_id, str)
+    ):
+        raise OffersError("request_id와 cis(문자열 목록)를 보내세요", code="bad_request")
+    database = request.app.state.platform_db
+    async with database.read_sessions() as session:
+        subjects = await identity.subjects_of(session, request.app.state.identity.keys, cis)
+    accepted = await campaigns.receive_audience(
+        database, campaign_id, org_code=org_code, request_id=request_id, subjects=subjects
+    )
+    return JSONResponse({"accepted": accepted})
 
 
 @router.get("/offers/staff")

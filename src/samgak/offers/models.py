@@ -5,7 +5,8 @@
 that explains it; one row per person, product and month, so a monthly run is idempotent.
 ``offers_referral`` — what each KT store brought (joins, links, enrolments), counted or not.
 ``offers_marketing`` — who agreed to marketing; ``offers_campaign`` and ``offers_campaign_member``
-— joint campaigns, their audience and holdout; ``offers_store_staff`` — who works at which store.
+— joint campaigns, their audience and holdout; ``offers_campaign_candidate`` — customers members
+re-identified for a campaign on an approved release; ``offers_store_staff`` — who works at which store.
 """
 
 from __future__ import annotations
@@ -108,6 +109,20 @@ class OffersCampaignMember(Base):
     subject: Mapped[str] = mapped_column(String(43), index=True)
     holdout: Mapped[bool] = mapped_column(Boolean)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OffersCampaignCandidate(Base):
+    """A customer a member re-identified for a campaign built on an approved release (kept only
+    with a live marketing agreement); the audience of such a campaign at launch."""
+
+    __tablename__ = "offers_campaign_candidate"
+    __table_args__ = (UniqueConstraint("campaign_id", "subject"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(String(24))
+    subject: Mapped[str] = mapped_column(String(43))
+    org_code: Mapped[str] = mapped_column(String(10))  # the member who re-identified the customer
+    request_id: Mapped[str] = mapped_column(String(24))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class OffersStoreStaff(Base):

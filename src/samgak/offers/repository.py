@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from samgak.offers.models import (
     OffersBenefit,
     OffersCampaign,
+    OffersCampaignCandidate,
     OffersCampaignMember,
     OffersEnrolment,
     OffersMarketing,
@@ -172,6 +173,30 @@ class OffersRepository:
         return (
             await self.session.scalars(select(OffersCampaign).order_by(OffersCampaign.created_at.desc()))
         ).all()
+
+    async def add_candidates(self, candidates: Sequence[OffersCampaignCandidate]) -> None:
+        """Add the ones not yet there (a member's retry or a second member's same customer)."""
+        if not candidates:
+            return
+        campaign_id = candidates[0].campaign_id
+        present = set(
+            (
+                await self.session.scalars(
+                    select(OffersCampaignCandidate.subject).where(
+                        OffersCampaignCandidate.campaign_id == campaign_id,
+                        OffersCampaignCandidate.subject.in_([c.subject for c in candidates]),
+                    )
+                )
+            ).all()
+        )
+        self.session.add_all(c for c in candidates if c.subject not in present)
+        await self.session.flush()
+
+    async def candidates(self, campaign_id: str) -> set[str]:
+        stmt = select(OffersCampaignCandidate.subject).where(
+            OffersCampaignCandidate.campaign_id == campaign_id
+        )
+        return set((await self.session.scalars(stmt)).all())
 
     async def add_members(self, members: Sequence[OffersCampaignMember]) -> None:
         self.session.add_all(members)

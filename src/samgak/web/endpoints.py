@@ -28,7 +28,7 @@ async def start_page(
         "demo_merchant": getattr(request.app.state, "demo_merchant", None)
         if settings.env != "prod"
         else None,
-        "offers_staff_key": request.app.state.offers_staff_key if settings.env != "prod" else None,
+        "staff_key": request.app.state.staff_key if settings.env != "prod" else None,
         "demo_pin": settings.institution.demo_pin,
         "industry_names": {"bank": "은행", "card": "카드", "telecom": "통신"},
     }

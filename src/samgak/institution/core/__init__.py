@@ -44,6 +44,13 @@ class Core(Protocol):
         """The person with exactly this name, birth date and phone number (carrier check)."""
         ...
 
+    async def demographics(
+        self, session: AsyncSession, customer_ids: list[int]
+    ) -> dict[int, tuple[str, str]]:
+        """``(sex M/F, 시도 of the billing address)`` per customer (what a pseudonymized export's
+        quasi-identifiers start from)."""
+        ...
+
     async def ensure_history(self, session: AsyncSession, customer_id: int) -> None:
         """Make the customer's read model complete (idempotent, safe under concurrency)."""
         ...

@@ -6,6 +6,7 @@ Every platform module's metadata is listed in ``target_metadata``; the directory
 from alembic import context
 from sqlalchemy import MetaData, engine_from_config, pool
 
+from samgak.analytics.models import Base as AnalyticsBase
 from samgak.directory.models import Base as DirectoryBase
 from samgak.identity.models import Base as IdentityBase
 from samgak.ledger.models import Base as LedgerBase
@@ -21,6 +22,7 @@ target_metadata: list[MetaData] = [
     LedgerBase.metadata,
     PaymentsBase.metadata,
     OffersBase.metadata,
+    AnalyticsBase.metadata,
 ]
 
 

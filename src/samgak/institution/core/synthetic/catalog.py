@@ -194,3 +194,25 @@ POINT_NAMES = {"woori-card": "우리카드 포인트", "bc-card": "TOP포인트"
 MOBILE_PLANS = (33_000, 49_000, 55_000, 69_000, 89_000)
 INTERNET_PLANS = (22_000, 27_500, 33_000, 38_500)
 HOME_PHONE_PLAN = 11_000
+
+# 시도 (provinces) by resident population (행정안전부 주민등록인구, 2024, in ten thousands): where a
+# customer's billing address is. The combination specs generalize them to 권역 (regions).
+PROVINCES = (
+    ("서울", 936),
+    ("부산", 327),
+    ("대구", 236),
+    ("인천", 302),
+    ("광주", 141),
+    ("대전", 144),
+    ("울산", 110),
+    ("세종", 39),
+    ("경기", 1369),
+    ("강원", 152),
+    ("충북", 159),
+    ("충남", 213),
+    ("전북", 173),
+    ("전남", 179),
+    ("경북", 254),
+    ("경남", 323),
+    ("제주", 67),
+)

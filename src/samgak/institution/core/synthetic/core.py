@@ -72,6 +72,12 @@ class SyntheticCore:
                 return Identity(customer.id, self.sealer.open(customer.ci_sealed), customer.name)
         return None
 
+    async def demographics(
+        self, session: AsyncSession, customer_ids: list[int]
+    ) -> dict[int, tuple[str, str]]:
+        alliance = await self._alliance(session)
+        return {customer_id: alliance.demographics(customer_id) for customer_id in customer_ids}
+
     async def ensure_history(self, session: AsyncSession, customer_id: int) -> None:
         repo = CoreRepository(session)
         if not await repo.claim_history(customer_id):

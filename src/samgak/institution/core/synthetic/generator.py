@@ -160,6 +160,13 @@ class SyntheticAlliance:
             delinquent=rng.random() < 0.04,
         )
 
+    def demographics(self, index: int) -> tuple[str, str]:
+        """``(sex, province)`` of a person: ``M``/``F`` and a 시도 weighted by population (a stream
+        of its own, so adding it changed no one's products or history)."""
+        rng = self._rng(index, "demographics")
+        province = rng.choices([p for p, _ in cat.PROVINCES], weights=[w for _, w in cat.PROVINCES])[0]
+        return rng.choice("MF"), province
+
     # ------------------------------------------------------------------ products
 
     def holdings(self, person: Person) -> dict[str, list[AssetSpec]]:

@@ -1,0 +1,290 @@
+"""The combination agency's HTTP face.
+
+``POST /api/combine/v1/join-keys`` — members key their CI digests (portal 지원-001 token).
+``/analytics/staff`` — the agency's console (staff key): the inbox of exports, combinations with
+their linkage reports, release reviews and decisions, and on approved releases the segment builder,
+its reports and charts, and the hand-over of a segment to a joint campaign.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from fastapi.templating import Jinja2Templates
+from starlette.responses import RedirectResponse, Response
+
+from samgak import directory, offers
+from samgak.analytics import agency, segments
+from samgak.analytics.engines import ENGINES
+from samgak.analytics.errors import AnalyticsError
+from samgak.analytics.repository import AnalyticsRepository
+from samgak.analytics.review import Criteria, decide, review
+from samgak.analytics.words import _
+from samgak.config import Settings
+from samgak.kit.charts import bars
+from samgak.kit.crypto import equals, secret_digest
+from samgak.kit.i18n import current_language
+
+api = APIRouter(prefix="/api/combine/v1", tags=["combination agency"])
+router = APIRouter(prefix="/analytics/staff", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals.update(_=_, lang=current_language)
+HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+COOKIE = "samgak_analytics_staff"
+
+
+async def analytics_error_handler(request: Request, exc: Exception) -> Response:
+    """A refusal: the console again with the message, or the API's JSON error."""
+    assert isinstance(exc, AnalyticsError)
+    if request.method == "POST" and request.url.path.startswith("/analytics/staff"):
+        return _back(request, _(exc.message))
+    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status_code)
+
+
+def _back(request: Request, message: str, page: str = "/analytics/staff") -> RedirectResponse:
+    return RedirectResponse(f"{page}?{urlencode({'message': message})}", 303)
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@api.post("/join-keys", summary="결합키 생성: CI의 SHA-256을 기관의 키로 HMAC-SHA256")
+async def join_keys(request: Request) -> JSONResponse:
+    """``{"digests": [hex SHA-256 of a CI, …]}`` → ``{"key_id", "join_keys"}`` in the same order.
+    Only alliance members, with their portal (지원-001) token."""
+    settings = _settings(request)
+    token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    try:
+        org_code = directory.verify_support_token(settings, token).aud
+    except directory.DirectoryError as exc:
+        raise AnalyticsError(
+            "회원사 지원 API 토큰이 필요합니다", status_code=401, code="unauthorized"
+        ) from exc
+    if org_code not in {m.org_code for m in settings.members}:
+        raise AnalyticsError("결합은 제휴 회원사만 신청할 수 있습니다", status_code=403, code="not_member")
+    body = await request.json()
+    digests = body.get("digests") if isinstance(body, dict) else None
+    if not isinstance(digests, list) or not all(isinstance(d, str) for d in digests) or len(digests) > 50_000:
+        raise AnalyticsError("digests: 문자열 목록(최대 50,000개)을 보내세요", code="bad_digest")
+    key = agency.agency_key(settings)
+    return JSONResponse({"key_id": agency.key_id(key), "join_keys": agency.join_keys(key, digests)})
+
+
+# --------------------------------------------------------------------------- the console
+
+
+def _is_staff(request: Request) -> bool:
+    return equals(request.cookies.get(COOKIE, ""), secret_digest(request.app.state.staff_key))
+
+
+def _staff_only(request: Request) -> None:
+    if not _is_staff(request):
+        raise AnalyticsError("직원 키로 로그인하세요", status_code=401, code="staff_only")
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    key = str((await request.form()).get("key", ""))
+    if not equals(secret_digest(key), secret_digest(request.app.state.staff_key)):
+        return _back(request, _("직원 키가 맞지 않습니다"))
+    answer = RedirectResponse("/analytics/staff", 303)
+    answer.set_cookie(COOKIE, secret_digest(key), httponly=True, samesite="strict", path="/analytics/staff")
+    return answer
+
+
+def _page(request: Request, name: str, context: dict[str, Any]) -> Response:
+    context |= {"message": request.query_params.get("message")}
+    return templates.TemplateResponse(request, name, context, headers=HEADERS)
+
+
+@router.get("")
+async def console(request: Request) -> Response:
+    if not _is_staff(request):
+        return _page(request, "login.html", {})
+    settings = _settings(request)
+    async with request.app.state.platform_db.read_sessions() as session:
+        repo = AnalyticsRepository(session)
+        combinations = await repo.combinations()
+        reviews = await repo.reviews()
+        found_segments = await repo.segments()
+    return _page(
+        request,
+        "console.html",
+        {
+            "exports": agency.exports(settings),
+            "members": settings.members,
+            "engines": ENGINES,
+            "engine": settings.analytics.engine,
+            "combinations": [(c, json.loads(c.report)["report"]) for c in combinations],
+            "reviews": [(r, json.loads(r.result), json.loads(r.criteria)) for r in reviews],
+            "segments": found_segments,
+            "products": offers.catalogue(),
+        },
+    )
+
+
+@router.post("/combinations")
+async def combine(request: Request) -> Response:
+    _staff_only(request)
+    form = await request.form()
+    export_ids = [str(v) for v in form.getlist("export")]
+    engine = str(form.get("engine", "duckdb"))
+    linked = await agency.combine(request.app.state.platform_db, _settings(request), export_ids, engine)
+    said = _("{id}: {n}명을 결합했습니다", id=linked.combination_id, n=f"{linked.report['linked']:,}")
+    return _back(request, said)
+
+
+def _number(form: Any, name: str, cast: Any, default: Any) -> Any:
+    raw = str(form.get(name, "")).strip()
+    if not raw:
+        return default
+    try:
+        return cast(raw)
+    except ValueError as exc:
+        raise AnalyticsError(f"{name}: 숫자로 적으세요", code="bad_criteria") from exc
+
+
+@router.post("/combinations/{combination_id}/reviews")
+async def start_review(request: Request, combination_id: str) -> Response:
+    _staff_only(request)
+    form = await request.form()
+    criteria = Criteria(
+        k=_number(form, "k", int, 5),
+        suppression=_number(form, "suppression_pct", float, 0.0) / 100,
+        min_l=_number(form, "l", int, None),
+        max_t=_number(form, "t", float, None),
+    )
+    engine = str(form.get("engine", "duckdb"))
+    if engine not in ENGINES:
+        raise AnalyticsError("엔진은 duckdb 또는 spark입니다", code="bad_engine")
+    review_id = await review(
+        request.app.state.platform_db, _settings(request), combination_id, criteria, engine
+    )
+    return RedirectResponse(f"/analytics/staff/reviews/{review_id}", 303)
+
+
+@router.get("/reviews/{review_id}")
+async def review_page(request: Request, review_id: str) -> Response:
+    _staff_only(request)
+    async with request.app.state.platform_db.read_sessions() as session:
+        row = await AnalyticsRepository(session).review(review_id)
+    if row is None:
+        raise AnalyticsError("없는 심사입니다", status_code=404, code="not_found")
+    result = json.loads(row.result)
+    chart = None
+    if result.get("class_sizes"):
+        chart = bars(
+            [(label, n) for label, n in result["class_sizes"]],
+            title=_("동질집합 크기별 레코드 수"),
+            unit="건",
+        )
+    return _page(
+        request,
+        "review.html",
+        {"row": row, "result": result, "criteria": json.loads(row.criteria), "chart": chart},
+    )
+
+
+@router.post("/reviews/{review_id}/decision")
+async def decision(request: Request, review_id: str) -> Response:
+    _staff_only(request)
+    form = await request.form()
+    await decide(
+        request.app.state.platform_db,
+        _settings(request),
+        review_id,
+        reviewer=str(form.get("reviewer", "")),
+        decision=str(form.get("decision", "")),
+        reasons=str(form.get("reasons", "")),
+    )
+    return _back(
+        request, _("{id}: 결정을 기록했습니다", id=review_id), f"/analytics/staff/reviews/{review_id}"
+    )
+
+
+def _form(request: Request) -> dict[str, list[str]]:
+    query = request.query_params
+    return {key: query.getlist(key) for key in query}
+
+
+@router.get("/releases/{review_id}")
+async def release_page(request: Request, review_id: str) -> Response:
+    """The segment builder on an approved release, with the report of the rule being built."""
+    _staff_only(request)
+    settings = _settings(request)
+    row, path = await segments.approved(request.app.state.platform_db, settings, review_id)
+    columns = await asyncio.to_thread(segments.describe, path, settings.analytics.engine, settings)
+    rule = segments.rule_of(_form(request), columns)
+    by = request.query_params.get("by") or next(iter(columns))
+    k = json.loads(row.criteria)["k"]
+    found = await asyncio.to_thread(segments.report, path, rule, by, k, settings.analytics.engine, settings)
+    return _page(
+        request,
+        "release.html",
+        {
+            "row": row,
+            "columns": columns,
+            "rule": rule,
+            "by": by,
+            "report": found,
+            "chart": found.chart(_("{by}별 고객 수", by=by)),
+            "query": urlencode([(key, v) for key, values in _form(request).items() for v in values]),
+        },
+    )
+
+
+@router.get("/releases/{review_id}/chart.svg")
+async def release_chart(request: Request, review_id: str) -> Response:
+    _staff_only(request)
+    settings = _settings(request)
+    row, path = await segments.approved(request.app.state.platform_db, settings, review_id)
+    columns = await asyncio.to_thread(segments.describe, path, settings.analytics.engine, settings)
+    rule = segments.rule_of(_form(request), columns)
+    by = request.query_params.get("by") or next(iter(columns))
+    found = await asyncio.to_thread(
+        segments.report, path, rule, by, json.loads(row.criteria)["k"], settings.analytics.engine, settings
+    )
+    return Response(found.chart(_("{by}별 고객 수", by=by)), media_type="image/svg+xml", headers=HEADERS)
+
+
+@router.post("/releases/{review_id}/segments")
+async def save_segment(request: Request, review_id: str) -> Response:
+    _staff_only(request)
+    settings = _settings(request)
+    form = await request.form()
+    path = (await segments.approved(request.app.state.platform_db, settings, review_id))[1]
+    columns = await asyncio.to_thread(segments.describe, path, settings.analytics.engine, settings)
+    fields = {key: [str(v) for v in form.getlist(key)] for key in form}
+    rule = segments.rule_of(fields, columns)
+    segment_id = await segments.save(
+        request.app.state.platform_db, settings, review_id, str(form.get("name", "")), rule
+    )
+    return _back(request, _("세그먼트 {id}를 저장했습니다", id=segment_id))
+
+
+@router.post("/segments/{segment_id}/campaign")
+async def segment_campaign(request: Request, segment_id: str) -> Response:
+    _staff_only(request)
+    form = await request.form()
+    product = str(form.get("product", ""))
+    if product not in {p["code"] for p in offers.catalogue()}:
+        raise AnalyticsError("상품을 고르세요", code="bad_product")
+    holdout = str(form.get("holdout_pct", "10"))
+    campaign_id = await segments.hand_to_campaign(
+        request.app.state.platform_db,
+        _settings(request),
+        segment_id,
+        name=str(form.get("name", "")),
+        product=product,
+        holdout_pct=int(holdout) if holdout.isdigit() else -1,
+    )
+    said = _("캠페인 {id}을 만들고 회원사에 재식별을 요청했습니다", id=campaign_id)
+    return _back(request, said)

@@ -1,0 +1,43 @@
+"""All SQL of the analytics module."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from samgak.analytics.models import AnalyticsCombination, AnalyticsReview, AnalyticsSegment
+
+
+class AnalyticsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: AnalyticsCombination | AnalyticsReview | AnalyticsSegment) -> None:
+        self.session.add(row)
+
+    async def combination(self, combination_id: str) -> AnalyticsCombination | None:
+        return await self.session.get(AnalyticsCombination, combination_id)
+
+    async def review(self, review_id: str, *, for_update: bool = False) -> AnalyticsReview | None:
+        return await self.session.get(AnalyticsReview, review_id, with_for_update=for_update)
+
+    async def segment(self, segment_id: str) -> AnalyticsSegment | None:
+        return await self.session.get(AnalyticsSegment, segment_id)
+
+    async def combinations(self) -> list[AnalyticsCombination]:
+        found = await self.session.scalars(
+            select(AnalyticsCombination).order_by(AnalyticsCombination.created_at.desc())
+        )
+        return list(found)
+
+    async def reviews(self) -> list[AnalyticsReview]:
+        found = await self.session.scalars(
+            select(AnalyticsReview).order_by(AnalyticsReview.created_at.desc())
+        )
+        return list(found)
+
+    async def segments(self) -> list[AnalyticsSegment]:
+        found = await self.session.scalars(
+            select(AnalyticsSegment).order_by(AnalyticsSegment.created_at.desc())
+        )
+        return list(found)
