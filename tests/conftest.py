@@ -295,6 +295,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "SAMGAK_MYDATA__SCHEDULE_SECONDS": "0",
         "SAMGAK_PAYMENTS__WEBHOOK_SECONDS": "0",
         "SAMGAK_STAFF_KEY": STAFF_KEY,
+        "SAMGAK_ANALYTICS__DATA_DIR": f"{folder}/combine",  # the agency's inbox, combinations, releases
+        "SAMGAK_INSTITUTION__COMBINE_DIR": f"{folder}/members/{{slug}}/combine",  # members' key maps
     }
     settings = Settings(
         env="test",

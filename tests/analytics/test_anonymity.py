@@ -24,6 +24,9 @@ from samgak.analytics.anonymity import (
     t_closeness,
     utility,
 )
+from samgak.analytics.anonymity import (
+    losses as _losses,
+)
 
 ADULT = Path(__file__).parent.parent / "data" / "adult-arx"
 QI = ["sex", "age", "race", "marital-status", "education", "native-country", "workclass", "salary-class"]
@@ -122,3 +125,30 @@ def test_the_released_adult_is_less_risky_and_keeps_more_than_the_top(adult: Tab
     assert risk(adult, released).prosecutor_highest <= 1 / 5 < risk(adult, (0,) * 8).prosecutor_highest
     top = tuple(h.height - 1 for h in adult.hierarchies)
     assert 0 < utility(adult, released).loss < utility(adult, top).loss == pytest.approx(1.0)
+
+
+def test_with_l_and_t_the_search_is_the_optimum_of_every_node_meeting_all_three(adult: Table) -> None:
+    nodes = lattice(adult)
+    loss = {tuple(n): float(v) for n, v in zip(nodes, _losses(adult, nodes), strict=True)}
+    found = search(adult, 5, 0.01, min_l=4, max_t=0.3)
+    by_loss = sorted((tuple(int(x) for x in n) for n in nodes), key=lambda n: (loss[n], sum(n)))
+    best = next(  # brute force: the first node by loss that meets all three
+        n
+        for n in by_loss
+        if k_anonymous(adult, n, 5, 0.01)
+        and l_diversity(adult, n, 5)[0] >= 4
+        and t_closeness(adult, n, 5) <= 0.3
+    )
+    assert found.node == best and found.loss == pytest.approx(loss[best])
+    released = adult.released(found.node, 5)
+    assert k_of(released, found.node) >= 5 and l_diversity(released, found.node)[0] >= 4
+    assert released.records >= 0.99 * adult.records
+
+
+def test_weighted_rows_are_the_same_table_as_their_records() -> None:
+    ages = Hierarchy.from_rows("age", [["20", "20-29", "*"], ["25", "20-29", "*"], ["31", "30-39", "*"]])
+    grouped = Table.of({"age": ["20", "25", "31"]}, [ages], weights=[3, 1, 5])
+    records = Table.of({"age": ["20"] * 3 + ["25"] + ["31"] * 5}, [ages])
+    assert grouped.records == records.records == 9
+    assert k_of(grouped, (0,)) == k_of(records, (0,)) == 1 and k_of(grouped, (1,)) == 4
+    assert search(grouped, 4).node == search(records, 4).node == (1,)

@@ -161,8 +161,10 @@ def _sensitive_by_class(table: Table, node: Sequence[int], k: int) -> npt.NDArra
     assert table.sensitive is not None, "ℓ-diversity and t-closeness need a sensitive attribute"
     inverse, sizes = table.classes(node)
     values = int(table.sensitive.max()) + 1
-    counts = np.zeros((len(sizes), values), dtype=np.float64)
-    np.add.at(counts, (inverse, table.sensitive), table.counts)
+    cells = np.bincount(
+        inverse * values + table.sensitive, weights=table.counts, minlength=len(sizes) * values
+    )
+    counts = cells.reshape(len(sizes), values)
     kept = counts[sizes >= k]
     return kept if len(kept) else counts
 
