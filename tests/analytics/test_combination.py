@@ -96,7 +96,8 @@ async def test_combine_review_approve_segment_campaign(
     no_reasons = await staff.post(
         f"/analytics/staff/reviews/{review_id}/decision", data={"reviewer": "김심사", "decision": "approved"}
     )
-    assert "판단 사유" in (await staff.get(no_reasons.headers["location"])).text
+    assert no_reasons.headers["location"].startswith(f"/analytics/staff/reviews/{review_id}?")
+    assert "심사위원 이름과 판단 사유를 적으세요" in (await staff.get(no_reasons.headers["location"])).text
     assert not (releases / review_id).exists()
     approved = await staff.post(
         f"/analytics/staff/reviews/{review_id}/decision",

@@ -81,7 +81,9 @@ async def test_export_combine_review_segment_campaign(
             await form.get_by_role("button", name="반출").click()
             await staff.wait_for_url(re.compile(rf".*/inst/{slug}/combine\?message=.*"))
             said = await staff.get_by_role("status").inner_text()
-            found = re.search(rf"([A-Z0-9]{{10}}-{spec}-\d{{14}}): ([\d,]+)건을 결합전문기관에 보냈습니다", said)
+            found = re.search(
+                rf"([A-Z0-9]{{10}}-{spec}-\d{{14}}): ([\d,]+)건을 결합전문기관에 보냈습니다", said
+            )
             assert found, said
             exported[slug] = found.group(1)
             assert found.group(1) in await staff.locator("table").inner_text()  # listed as at the agency
@@ -195,7 +197,9 @@ async def test_export_combine_review_segment_campaign(
         await asked.get_by_role("button", name="재식별 후 전달").click()
         await staff.wait_for_url(re.compile(r".*/inst/kt/combine\?message=.*"))
         said = await staff.get_by_role("status").inner_text()
-        found = re.search(r"재식별한 고객 중 ([\d,]+)명이 캠페인 대상\(마케팅 동의 고객\)으로 전달되었습니다", said)
+        found = re.search(
+            r"재식별한 고객 중 ([\d,]+)명이 캠페인 대상\(마케팅 동의 고객\)으로 전달되었습니다", said
+        )
         assert found and int(found.group(1).replace(",", "")) >= 1, said
         assert "전달함" in await staff.locator("form", has_text=campaign_id).inner_text()
 

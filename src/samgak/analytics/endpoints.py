@@ -42,8 +42,15 @@ COOKIE = "samgak_analytics_staff"
 async def analytics_error_handler(request: Request, exc: Exception) -> Response:
     """A refusal: the console again with the message, or the API's JSON error."""
     assert isinstance(exc, AnalyticsError)
-    if request.method == "POST" and request.url.path.startswith("/analytics/staff"):
-        return _back(request, _(exc.message))
+    path = request.url.path
+    if request.method == "POST" and path.startswith("/analytics/staff"):
+        parts = path.split("/")  # a review's decision or a release's segment: back to that page
+        page = (
+            "/".join(parts[:5])
+            if len(parts) == 6 and parts[3] in ("reviews", "releases")
+            else "/analytics/staff"
+        )
+        return _back(request, _(exc.message), page)
     return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status_code)
 
 
