@@ -164,7 +164,7 @@ def _sensitive_by_class(table: Table, node: Sequence[int], k: int) -> npt.NDArra
     cells = np.bincount(
         inverse * values + table.sensitive, weights=table.counts, minlength=len(sizes) * values
     )
-    counts = cells.reshape(len(sizes), values)
+    counts: npt.NDArray[np.float64] = cells.astype(np.float64).reshape(len(sizes), values)
     kept = counts[sizes >= k]
     return kept if len(kept) else counts
 
