@@ -38,7 +38,7 @@ async def _export(staff: httpx.AsyncClient, slug: str, spec: str) -> str:
     assert done.status_code == 303
     page = await staff.get(done.headers["location"])
     assert "결합전문기관에 보냈습니다" in page.text, page.text
-    found = re.search(r"([A-Z0-9]{10}-" + spec + r"-\d{14})", page.text)
+    found = re.search(r"([A-Z0-9]{10}-" + spec + r"-\d{14}-[0-9a-f]{4})", page.text)
     assert found, page.text
     return found.group(1)
 

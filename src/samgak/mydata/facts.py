@@ -58,7 +58,7 @@ async def month_facts_of(session: AsyncSession, subjects: Sequence[str], month: 
     assets = {row.id: row for row in await repo.asset_rows_of(subjects)}
     records = await repo.record_rows_between(list(assets), f"{month}01", f"{_next_month(month)}01")
     by_subject: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for asset_id, kind, amount, description in records:
+    for asset_id, kind, amount, description, _at in records:
         asset = assets[asset_id]
         by_subject[asset.subject].append((kind, amount, description, asset))
     linked: dict[str, set[str]] = defaultdict(set)

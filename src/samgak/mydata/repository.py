@@ -259,11 +259,15 @@ class MydataRepository:
 
     async def record_rows_between(self, asset_ids: Sequence[int], since: str, until: str) -> Sequence[Any]:
         """The assets' records with ``since <= at < until`` as plain rows (asset_id, kind, amount,
-        description)."""
+        description, at)."""
         if not asset_ids:
             return []
         stmt = select(
-            MydataRecord.asset_id, MydataRecord.kind, MydataRecord.amount, MydataRecord.description
+            MydataRecord.asset_id,
+            MydataRecord.kind,
+            MydataRecord.amount,
+            MydataRecord.description,
+            MydataRecord.at,
         ).where(MydataRecord.asset_id.in_(asset_ids), MydataRecord.at >= since, MydataRecord.at < until)
         return (await self.session.execute(stmt)).all()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,7 +75,9 @@ async def export(
     key_id, join_keys = await agency.join_keys([hashlib.sha256(ci.encode()).hexdigest() for ci in cis])
     order = sorted(range(len(ids)), key=join_keys.__getitem__)
     created = datetime.now(UTC)
-    export_id = f"{institution.org_code}-{spec.name}-{created.astimezone(KST):%Y%m%d%H%M%S}"
+    export_id = (
+        f"{institution.org_code}-{spec.name}-{created.astimezone(KST):%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+    )
     columns: dict[str, list[Any]] = {"join_key": [join_keys[i] for i in order]}
     for attribute in spec.attributes:
         found = values[attribute.name]
