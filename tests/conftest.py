@@ -117,7 +117,7 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         institution=InstitutionSettings(
             database_url=member_url, pool_size=5, combine_dir=f"{folder}/members/{{slug}}/combine"
         ),
-        analytics=AnalyticsSettings(data_dir=f"{folder}/combine"),
+        analytics=AnalyticsSettings(data_dir=f"{folder}/combine", models_dir=f"{folder}/models"),
         core=CoreSettings(seed=SEED, as_of=today_kst()),
         mydata=MydataSettings(schedule_seconds=0),  # tests sweep when they mean to
         payments=PaymentsSettings(

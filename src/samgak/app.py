@@ -168,6 +168,7 @@ def create_app(
     app.include_router(offers.api)
     app.include_router(offers.router)
     app.include_router(analytics.api)
+    app.include_router(analytics.scoring_api)
     app.include_router(analytics.router)
     app.include_router(web.router)
     app.include_router(web.member_apps_router)

@@ -720,6 +720,46 @@ def combine_decide(
     console.print(f"{review}: {decision} by {reviewer}")
 
 
+score = typer.Typer(help="Alternative credit scoring: train, then serve through members' pages and API.")
+app.add_typer(score, name="score", no_args_is_help=True)
+
+
+@score.command("train")
+def score_train(
+    people: int = typer.Option(3000, "--people", help="persons of the synthetic alliance to learn from"),
+    workers: int = typer.Option(2, "--workers", help="processes that build the histories"),
+) -> None:
+    """Develop the alternative credit scorecard and its challenger on the alliance's histories
+    (cut off six months ago; the outcome is the six months since), measure them on a held-out
+    third, and store the versioned model with its card."""
+    from samgak.analytics.scoring.develop import develop, frame_of
+    from samgak.analytics.scoring.registry import save
+    from samgak.kit.timeutil import today_kst
+    from samgak.training import examples
+
+    settings = get_settings()
+    as_of = settings.core.as_of or today_kst()
+    columns = (TextColumn("[bold]histories"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("histories", total=people)
+        found = examples(
+            settings.core.seed, as_of, people, workers=workers, progress=lambda n: progress.advance(task, n)
+        )
+        frame, outcome, who = frame_of(found)
+    with console.status("fitting the scorecard and the challenger"):
+        model = develop(
+            frame, outcome, who, source=f"synthetic alliance seed {settings.core.seed}, {people:,} persons"
+        )
+        folder = save(Path(settings.analytics.models_dir), model)
+    measured = model.card["held_out"]
+    table = Table(title=f"{model.name} {model.version} (held-out third) → {folder}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in measured.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
 @app.command("serve-member")
 def serve_member(slug: str, host: str = "127.0.0.1", port: int = 8001) -> None:
     """Serve one member's deployable alone (production shape), e.g. ``samgak serve-member kt``.

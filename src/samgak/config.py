@@ -146,6 +146,7 @@ class AnalyticsSettings(BaseModel):
     )  # the agency's HMAC key for join keys; derived from secret_key when unset
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"  # a real cluster: spark://host:7077, yarn, k8s://…
+    models_dir: str = "var/models"  # versioned credit models (`samgak score train`)
 
 
 class CoreSettings(BaseModel):

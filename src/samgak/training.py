@@ -12,6 +12,7 @@ types, so it sits beside the CLI rather than in either.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -109,10 +110,32 @@ def example(alliance: SyntheticAlliance, index: int, cutoff: date) -> Example:
     )
 
 
+def _chunk(job: tuple[int, date, int, int, int, date]) -> list[Example]:
+    seed, as_of, years, start, stop, cutoff = job
+    alliance = SyntheticAlliance(seed, as_of, years)
+    return [example(alliance, index, cutoff) for index in range(start, stop)]
+
+
 def examples(
-    alliance: SyntheticAlliance, people: range, cutoff: date, progress: Callable[[int], None] | None = None
+    seed: int,
+    as_of: date,
+    people: int,
+    *,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[Example]:
-    for index in people:
-        yield example(alliance, index, cutoff)
-        if progress:
-            progress(1)
+    """The first ``people`` persons of the alliance ``(seed, as_of)``, cut off six months before
+    ``as_of`` (the last six months are their outcome), in chunks over ``workers`` processes."""
+    cutoff = date.fromisoformat(
+        f"{_months_after(as_of, -OUTCOME_MONTHS)[:4]}-{_months_after(as_of, -OUTCOME_MONTHS)[4:6]}-01"
+    )
+    years = 2  # the twelve months of history and six of outcome fit in two years of generated data
+    step = 250
+    jobs = [
+        (seed, as_of, years, start, min(start + step, people), cutoff) for start in range(0, people, step)
+    ]
+    with ProcessPoolExecutor(max_workers=max(workers, 1)) as pool:
+        for chunk in pool.map(_chunk, jobs):
+            yield from chunk
+            if progress:
+                progress(len(chunk))

@@ -12,19 +12,23 @@ Mounting: ``app.include_router(api)``, ``app.include_router(router)`` and
 """
 
 from samgak.analytics.agency import combine, exports, link
-from samgak.analytics.endpoints import analytics_error_handler, api, router
+from samgak.analytics.endpoints import analytics_error_handler, api, router, scoring_api
 from samgak.analytics.errors import AnalyticsError
 from samgak.analytics.review import Criteria, decide, review
+from samgak.analytics.scoring.service import Decision, prescreen
 
 __all__ = [
     "AnalyticsError",
     "Criteria",
+    "Decision",
     "analytics_error_handler",
     "api",
     "combine",
     "decide",
     "exports",
     "link",
+    "prescreen",
     "review",
     "router",
+    "scoring_api",
 ]

@@ -19,12 +19,13 @@ from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
-from samgak import directory, offers
+from samgak import directory, identity, offers
 from samgak.analytics import agency, segments
 from samgak.analytics.engines import ENGINES
 from samgak.analytics.errors import AnalyticsError
 from samgak.analytics.repository import AnalyticsRepository
 from samgak.analytics.review import Criteria, decide, review
+from samgak.analytics.scoring import service as scoring
 from samgak.analytics.words import _
 from samgak.config import Settings
 from samgak.kit.charts import bars
@@ -32,6 +33,7 @@ from samgak.kit.crypto import equals, secret_digest
 from samgak.kit.i18n import current_language
 
 api = APIRouter(prefix="/api/combine/v1", tags=["combination agency"])
+scoring_api = APIRouter(prefix="/api/scoring/v1", tags=["credit scoring"])
 router = APIRouter(prefix="/analytics/staff", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals.update(_=_, lang=current_language)
@@ -63,10 +65,8 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-@api.post("/join-keys", summary="결합키 생성: CI의 SHA-256을 기관의 키로 HMAC-SHA256")
-async def join_keys(request: Request) -> JSONResponse:
-    """``{"digests": [hex SHA-256 of a CI, …]}`` → ``{"key_id", "join_keys"}`` in the same order.
-    Only alliance members, with their portal (지원-001) token."""
+def _member(request: Request) -> str:
+    """The alliance member calling with its portal (지원-001) token."""
     settings = _settings(request)
     token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     try:
@@ -76,13 +76,54 @@ async def join_keys(request: Request) -> JSONResponse:
             "회원사 지원 API 토큰이 필요합니다", status_code=401, code="unauthorized"
         ) from exc
     if org_code not in {m.org_code for m in settings.members}:
-        raise AnalyticsError("결합은 제휴 회원사만 신청할 수 있습니다", status_code=403, code="not_member")
+        raise AnalyticsError("제휴 회원사만 쓸 수 있습니다", status_code=403, code="not_member")
+    return org_code
+
+
+@api.post("/join-keys", summary="결합키 생성: CI의 SHA-256을 기관의 키로 HMAC-SHA256")
+async def join_keys(request: Request) -> JSONResponse:
+    """``{"digests": [hex SHA-256 of a CI, …]}`` → ``{"key_id", "join_keys"}`` in the same order.
+    Only alliance members, with their portal (지원-001) token."""
+    settings = _settings(request)
+    _member(request)
     body = await request.json()
     digests = body.get("digests") if isinstance(body, dict) else None
     if not isinstance(digests, list) or not all(isinstance(d, str) for d in digests) or len(digests) > 50_000:
         raise AnalyticsError("digests: 문자열 목록(최대 50,000개)을 보내세요", code="bad_digest")
     key = agency.agency_key(settings)
     return JSONResponse({"key_id": agency.key_id(key), "join_keys": agency.join_keys(key, digests)})
+
+
+@scoring_api.post("/scores", summary="대안신용평가: 신용평가 목적으로 연결한 마이데이터로 점수·등급·사유")
+async def score(request: Request) -> JSONResponse:
+    """``{"ci"}`` of an applicant → score, probability of default, band and reasons. Members only
+    (portal token); refused with ``no_credit_consent`` unless the applicant linked data for credit
+    assessment (신용평가); every call is audited."""
+    org_code = _member(request)
+    body = await request.json()
+    ci = body.get("ci") if isinstance(body, dict) else None
+    if not isinstance(ci, str) or not ci:
+        raise AnalyticsError("ci를 보내세요", code="bad_request")
+    database = request.app.state.platform_db
+    async with database.read_sessions() as session:
+        subjects = await identity.subjects_of(session, request.app.state.identity.keys, [ci])
+    if not subjects:
+        raise AnalyticsError("삼각 계정이 없는 고객입니다", status_code=404, code="not_found")
+    decision = await scoring.prescreen(
+        database, _settings(request), subjects[0], org_code=org_code, channel="api"
+    )
+    return JSONResponse(
+        {
+            "score": decision.score,
+            "probability_of_default": decision.probability,
+            "band": decision.band,
+            "band_words": decision.words,
+            "reasons": decision.reasons,
+            "thin_file": decision.thin_file,
+            "members": decision.members,
+            "model_version": decision.model_version,
+        }
+    )
 
 
 # --------------------------------------------------------------------------- the console
@@ -295,3 +336,26 @@ async def segment_campaign(request: Request, segment_id: str) -> Response:
     )
     said = _("캠페인 {id}을 만들고 회원사에 재식별을 요청했습니다", id=campaign_id)
     return _back(request, said)
+
+
+@router.get("/scoring")
+async def scoring_page(request: Request) -> Response:
+    """The credit model's card: held-out figures, thin files and the telecom lift, fairness, drift."""
+    _staff_only(request)
+    settings = _settings(request)
+    model = scoring.current_model(settings)
+    database = request.app.state.platform_db
+    drift, scored = await scoring.drift(database, settings)
+    async with database.read_sessions() as session:
+        calls = await AnalyticsRepository(session).score_calls(20)
+    card = model.card
+    chart = bars(
+        [(g["group"], round(g["approved"] * 100)) for g in card["fairness"]],
+        title=_("집단별 사전승인 비율 (%)"),
+        unit="%",
+    )
+    return _page(
+        request,
+        "scoring.html",
+        {"card": card, "drift": drift, "scored": scored, "calls": calls, "chart": chart},
+    )

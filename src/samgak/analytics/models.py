@@ -3,7 +3,9 @@
 ``analytics_combination`` — one linkage of members' exports (its report as JSON);
 ``analytics_review`` — one release review: the criteria, what the search chose and the figures,
 and the reviewer's decision with reasons (only an approved review's release leaves the agency);
-``analytics_segment`` — a segment built on an approved release, and the campaign it fed.
+``analytics_segment`` — a segment built on an approved release, and the campaign it fed;
+``analytics_score_call`` — every credit score asked for: who asked, for whom, whether the
+credit-assessment consent was there, and what was answered (the scoring audit trail).
 The data themselves are Parquet files under ``settings.analytics.data_dir``, never rows here.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from samgak.kit.db import new_metadata
@@ -53,3 +55,18 @@ class AnalyticsSegment(Base):
     size: Mapped[int] = mapped_column(Integer)
     campaign_id: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AnalyticsScoreCall(Base):
+    __tablename__ = "analytics_score_call"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    org_code: Mapped[str] = mapped_column(String(10))  # the member who asked
+    channel: Mapped[str] = mapped_column(String(10))  # api | page
+    subject: Mapped[str] = mapped_column(String(43), index=True)
+    consented: Mapped[bool] = mapped_column(Boolean)  # data linked for credit assessment were there
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    score: Mapped[float | None] = mapped_column(Float)
+    probability: Mapped[float | None] = mapped_column(Float)
+    band: Mapped[str | None] = mapped_column(String(2))
+    reasons: Mapped[str | None] = mapped_column(Text)  # JSON list

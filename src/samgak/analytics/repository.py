@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from samgak.analytics.models import AnalyticsCombination, AnalyticsReview, AnalyticsSegment
+from samgak.analytics.models import (
+    AnalyticsCombination,
+    AnalyticsReview,
+    AnalyticsScoreCall,
+    AnalyticsSegment,
+)
 
 
 class AnalyticsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, row: AnalyticsCombination | AnalyticsReview | AnalyticsSegment) -> None:
+    def add(
+        self, row: AnalyticsCombination | AnalyticsReview | AnalyticsSegment | AnalyticsScoreCall
+    ) -> None:
         self.session.add(row)
 
     async def combination(self, combination_id: str) -> AnalyticsCombination | None:
@@ -39,5 +48,22 @@ class AnalyticsRepository:
     async def segments(self) -> list[AnalyticsSegment]:
         found = await self.session.scalars(
             select(AnalyticsSegment).order_by(AnalyticsSegment.created_at.desc())
+        )
+        return list(found)
+
+    async def scores_since(self, since: datetime, model_version: str) -> list[float]:
+        """The scores answered since ``since`` by one model version (what the drift report reads)."""
+        found = await self.session.scalars(
+            select(AnalyticsScoreCall.score).where(
+                AnalyticsScoreCall.at >= since,
+                AnalyticsScoreCall.model_version == model_version,
+                AnalyticsScoreCall.score.is_not(None),
+            )
+        )
+        return [float(score) for score in found if score is not None]
+
+    async def score_calls(self, limit: int) -> list[AnalyticsScoreCall]:
+        found = await self.session.scalars(
+            select(AnalyticsScoreCall).order_by(AnalyticsScoreCall.id.desc()).limit(limit)
         )
         return list(found)

@@ -30,6 +30,7 @@ from samgak.mydata.consent import (
     request_link,
     withdraw,
 )
+from samgak.mydata.credit import CREDIT_PURPOSE, CreditHistory, credit_history
 from samgak.mydata.endpoints import api, router
 from samgak.mydata.facts import MonthFacts, PaidFrom, month_facts, month_facts_of
 from samgak.mydata.operator import ensure_credentials, load_credentials
@@ -39,9 +40,11 @@ from samgak.mydata.schedule import run_schedule, sweep
 from samgak.mydata.workers import JobStream, publish_run, work_stream
 
 __all__ = [
+    "CREDIT_PURPOSE",
     "INDUSTRY_SCOPES",
     "CollectReport",
     "ConsentError",
+    "CreditHistory",
     "JobStream",
     "MonthFacts",
     "Mydata",
@@ -57,6 +60,7 @@ __all__ = [
     "collect",
     "complete_link",
     "consents_of",
+    "credit_history",
     "ensure_credentials",
     "load_credentials",
     "month_facts",

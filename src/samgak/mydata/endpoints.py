@@ -4,6 +4,7 @@ the alliance identity (the pages send anyone else there first)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, replace
 from datetime import datetime
@@ -141,6 +142,9 @@ async def link_page(request: Request, mydata: Mydata = Depends(get_mydata)) -> R
     if await signed_in_person(request) is None:
         return _sign_in(request)
     choice = _every_holder(mydata)
+    asked = request.query_params.get("purpose", "").strip()[:60]
+    if asked:  # a member's page asks for a purpose (a loan pre-screen: 신용평가)
+        choice = dataclasses.replace(choice, purpose=asked)
     return _link_form(request, mydata, choice, None)
 
 

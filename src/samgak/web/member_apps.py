@@ -28,6 +28,8 @@ from joserfc import jws
 from joserfc.jwk import ECKey
 from starlette.responses import RedirectResponse, Response
 
+from samgak import analytics
+
 router = APIRouter(prefix="/apps", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -39,6 +41,7 @@ class MemberApp:
     name: str
     org_code: str
     color: str
+    lends: bool = False  # a lender: it offers the loan pre-screen
     client_id: str = ""
     key: ECKey = field(default_factory=lambda: ECKey.generate_key("P-256"))
     pending: dict[str, dict[str, str]] = field(default_factory=dict)  # state → verifier, nonce
@@ -55,7 +58,7 @@ class MemberApp:
 def demo_apps() -> tuple[MemberApp, ...]:
     """The demo's member apps, each with a fresh key (one set per running platform)."""
     return (
-        MemberApp("woori-won", "우리WON뱅킹", "WRBK000020", "#0067ac"),
+        MemberApp("woori-won", "우리WON뱅킹", "WRBK000020", "#0067ac", lends=True),
         MemberApp("kt-mobile", "마이케이티", "KTTC000030", "#ed1c24"),
     )
 
@@ -169,6 +172,34 @@ async def home(request: Request, slug: str) -> Response:
         request,
         "member_app.html",
         {"app": app, "user": session["userinfo"], "others": others, "acr": session["acr"]},
+    )
+
+
+@router.get("/{slug}/loan")
+async def loan(request: Request, slug: str) -> Response:
+    """The member's loan pre-screen (대출 사전심사): the alliance's alternative credit score of the
+    signed-in customer, its band and the reasons, from the data they linked for credit assessment."""
+    app = _app(request, slug)
+    if app is None or not app.lends:
+        return Response("unknown app", status_code=404)
+    session = app.sessions.get(request.cookies.get(app.cookie, ""))
+    if session is None:
+        return RedirectResponse(f"/apps/{app.slug}", status_code=303)
+    decision, refusal = None, None
+    try:
+        decision = await analytics.prescreen(
+            request.app.state.platform_db,
+            request.app.state.settings,
+            session["userinfo"]["sub"],
+            org_code=app.org_code,
+            channel="page",
+        )
+    except analytics.AnalyticsError as exc:
+        refusal = exc
+    return templates.TemplateResponse(
+        request,
+        "loan.html",
+        {"app": app, "user": session["userinfo"], "decision": decision, "refusal": refusal},
     )
 
 

@@ -26,6 +26,7 @@ BANDS = (
     (1.01, "E", "위험"),
 )
 APPROVE_BELOW = 0.05  # the pre-screen's "likely" line: bands A and B
+PREBIN = 0.01  # bads are a few percent: pre-bins of 1% let a missed phone bill stand on its own
 AGE_BANDS = ((19, 29), (30, 39), (40, 49), (50, 59), (60, 120))
 
 
@@ -107,10 +108,10 @@ def develop(frame: pd.DataFrame, y: np.ndarray[Any, Any], who: pd.DataFrame, *, 
     trends = {f.name: f.trend for f in BY_NAME.values()}
     train, test = train_test_split(np.arange(len(y)), test_size=1 / 3, stratify=y, random_state=0)
     features_all = list(NAMES)
-    card = fit_scorecard(frame.iloc[train], y[train], features_all, trends=trends)
+    card = fit_scorecard(frame.iloc[train], y[train], features_all, trends=trends, min_prebin_size=PREBIN)
     challenger = fit_challenger(frame.iloc[train], y[train], features_all)
     finance_only = [f for f in features_all if f not in TELECOM]
-    without_telecom = fit_scorecard(frame.iloc[train], y[train], finance_only, trends=trends)
+    without_telecom = fit_scorecard(frame.iloc[train], y[train], finance_only, trends=trends, min_prebin_size=PREBIN)
     X, yt, held = frame.iloc[test], y[test], who.iloc[test].reset_index(drop=True)
     probability, score = card.probability(X), card.score(X)
     thin = held.thin_file.to_numpy()
