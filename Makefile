@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml constraints.txt tests/interop/package-lock.json
 
 setup: $(STAMP) ## create .venv and install samgak with its pinned dependencies
 
-demo: $(STAMP) ## seed a small synthetic alliance and serve everything on http://127.0.0.1:8000
+demo: $(STAMP) ## seed a small synthetic alliance, train the credit model, serve everything on http://127.0.0.1:8000
 	$(BIN)/samgak seed --customers 300
+	$(BIN)/samgak score train --people 2000
 	$(BIN)/samgak serve --host 127.0.0.1 --port 8000
 
 seed: $(STAMP) ## seed N customers (make seed N=100000)

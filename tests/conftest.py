@@ -297,6 +297,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "SAMGAK_STAFF_KEY": STAFF_KEY,
         "SAMGAK_ANALYTICS__DATA_DIR": f"{folder}/combine",  # the agency's inbox, combinations, releases
         "SAMGAK_INSTITUTION__COMBINE_DIR": f"{folder}/members/{{slug}}/combine",  # members' key maps
+        "SAMGAK_ANALYTICS__MODELS_DIR": f"{folder}/models",  # credit models, read anew on each request
     }
     settings = Settings(
         env="test",
@@ -304,6 +305,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         public_base_url=base,
         secret_key=env["SAMGAK_SECRET_KEY"],
         institution=InstitutionSettings(database_url=env["SAMGAK_INSTITUTION__DATABASE_URL"]),
+        analytics=AnalyticsSettings(models_dir=env["SAMGAK_ANALYTICS__MODELS_DIR"]),
         core=CoreSettings(seed=LIVE_SEED),
     )
     migrate_and_seed(settings, LIVE_CUSTOMERS, LIVE_SEED)
