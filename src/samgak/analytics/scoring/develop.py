@@ -111,7 +111,9 @@ def develop(frame: pd.DataFrame, y: np.ndarray[Any, Any], who: pd.DataFrame, *, 
     card = fit_scorecard(frame.iloc[train], y[train], features_all, trends=trends, min_prebin_size=PREBIN)
     challenger = fit_challenger(frame.iloc[train], y[train], features_all)
     finance_only = [f for f in features_all if f not in TELECOM]
-    without_telecom = fit_scorecard(frame.iloc[train], y[train], finance_only, trends=trends, min_prebin_size=PREBIN)
+    without_telecom = fit_scorecard(
+        frame.iloc[train], y[train], finance_only, trends=trends, min_prebin_size=PREBIN
+    )
     X, yt, held = frame.iloc[test], y[test], who.iloc[test].reset_index(drop=True)
     probability, score = card.probability(X), card.score(X)
     thin = held.thin_file.to_numpy()

@@ -83,14 +83,23 @@ def fit_scorecard(
     categorical: list[str] | None = None,
     C: float = 1.0,
     min_prebin_size: float = 0.05,
+    categorical_prebin_size: float | None = None,
 ) -> Scorecard:
-    """Bin, fit, calibrate and scale a scorecard on ``frame[features]`` with outcome ``y`` (1 = bad)."""
+    """Bin, fit, calibrate and scale a scorecard on ``frame[features]`` with outcome ``y`` (1 = bad);
+    categorical variables may get their own (smaller) pre-bin size."""
     trends = trends or {}
+    categorical = categorical or []
+    params: dict[str, dict[str, Any]] = {
+        f: {"monotonic_trend": t} for f, t in trends.items() if f in features
+    }
+    if categorical_prebin_size is not None:
+        for name in categorical:
+            params.setdefault(name, {})["min_prebin_size"] = categorical_prebin_size
     binning = BinningProcess(
         variable_names=features,
-        categorical_variables=categorical or [],
+        categorical_variables=categorical,
         min_prebin_size=min_prebin_size,
-        binning_fit_params={f: {"monotonic_trend": t} for f, t in trends.items() if f in features},
+        binning_fit_params=params,
     )
     binning.fit(frame[features], y)
     woe = binning.transform(frame[features], metric="woe")
