@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo serve seed test test-fast lint bench-holder bench-identity bench-collect bench-payments bench-offers bench-combine clean
+.PHONY: help setup demo serve seed test test-fast lint bench-holder bench-identity bench-collect bench-payments bench-offers bench-combine bench-scoring clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ bench-offers: $(STAMP) ## the monthly benefit run for 100,000 customers on Postg
 
 bench-combine: $(STAMP) ## the lattice search on UCI Adult beside the exhaustive search (writes benchmarks/results/combine.json)
 	$(BIN)/python -m benchmarks.combine
+
+bench-scoring: $(STAMP) ## credit scoring of 100,000 customers and of one vs the bare predict_proba, German credit CV AUC (writes benchmarks/results/scoring.json)
+	$(BIN)/python -m benchmarks.scoring
 
 clean: ## remove the demo databases
 	rm -rf var

@@ -80,6 +80,7 @@ def machine() -> dict[str, Any]:
         "processor": platform.processor() or platform.machine(),
         "platform": platform.platform(),
         "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -182,6 +183,7 @@ def _write_export(
     columns: dict[str, pa.Array],
     key_id: str,
     created: datetime,
+    suffix: str,
 ) -> str:
     """One export as ``institution.combine.export`` writes it: rows in join-key order, Parquet,
     the manifest with the file's SHA-256, dropped into the inbox atomically."""
@@ -190,8 +192,11 @@ def _write_export(
 
     spec = DataSpec.load(spec_name)
     order = _key_order(raw)
-    table = pa.table({"join_key": _hex_keys(raw[order])} | {a.name: columns[a.name].take(pa.array(order)) for a in spec.attributes})
-    export_id = f"{spec.org_code}-{spec.name}-{created:%Y%m%d%H%M%S}"
+    table = pa.table(
+        {"join_key": _hex_keys(raw[order])}
+        | {a.name: columns[a.name].take(pa.array(order)) for a in spec.attributes}
+    )
+    export_id = f"{spec.org_code}-{spec.name}-{created:%Y%m%d%H%M%S}-{suffix}"
     staging = inbox / f".{export_id}"
     staging.mkdir(parents=True)
     pq.write_table(table, staging / "data.parquet")
@@ -216,7 +221,9 @@ def _write_export(
             for a in spec.attributes
         ],
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    (staging / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     os.replace(staging, inbox / export_id)
     return export_id
 
@@ -233,8 +240,13 @@ def generate(settings: Any, rows: int) -> dict[str, Any]:
     kid = key_id(agency_key(settings))
     created = datetime(2025, 7, 1, 9, 0, tzinfo=UTC)
     folder = inbox(settings)
-    kt = _write_export(folder, "kt-marketing", "KT", kt_keys, _kt_columns(rng, rows), kid, created)
-    bc = _write_export(folder, "bc-card-marketing", "비씨카드", bc_keys, _bc_columns(rng, rows), kid, created)
+    kt, bc = (
+        _write_export(folder, spec, name, raw, columns, kid, created, f"{rng.integers(1 << 16):04x}")
+        for spec, name, raw, columns in (
+            ("kt-marketing", "KT", kt_keys, _kt_columns(rng, rows)),
+            ("bc-card-marketing", "비씨카드", bc_keys, _bc_columns(rng, rows)),
+        )
+    )
     return {"ids": [kt, bc], "rows": rows, "shared": shared}
 
 
@@ -299,6 +311,9 @@ def _check(run: dict[str, Any], data: dict[str, Any]) -> None:
 
 def duckdb_half(settings: Any, data: dict[str, Any], runs: int) -> dict[str, Any]:
     from samgak.analytics.agency import root
+    from samgak.analytics.engines import close, connect
+
+    close(connect("duckdb"))  # imports (Ibis, its DuckDB backend) outside the timings, as in a server
 
     baseline, mine = [], []
     for n in range(runs):
@@ -329,7 +344,18 @@ def duckdb_half(settings: Any, data: dict[str, Any], runs: int) -> dict[str, Any
         "linked": mine[-1]["report"]["linked"],
         "review": {
             key: last[key]
-            for key in ("levels", "released", "suppressed", "classes", "k", "l", "t", "lattice", "checks", "search_ms")
+            for key in (
+                "levels",
+                "released",
+                "suppressed",
+                "classes",
+                "k",
+                "l",
+                "t",
+                "lattice",
+                "checks",
+                "search_ms",
+            )
             if key in last
         },
         "runs_s": {
@@ -372,8 +398,15 @@ def combination(rows: int, runs: int, spark_rows: int) -> dict[str, Any]:
         started = time.perf_counter()
         data = generate(settings, rows)
         report["generate_s"] = round(time.perf_counter() - started, 1)
-        print(f"wrote two exports of {rows:,} rows ({data['shared']:,} keys shared) in {report['generate_s']} s", flush=True)
-        report |= {"rows_per_export": rows, "shared_keys": data["shared"], "duckdb": duckdb_half(settings, data, runs)}
+        print(
+            f"wrote two exports of {rows:,} rows ({data['shared']:,} keys shared) in {report['generate_s']} s",
+            flush=True,
+        )
+        report |= {
+            "rows_per_export": rows,
+            "shared_keys": data["shared"],
+            "duckdb": duckdb_half(settings, data, runs),
+        }
         if spark_rows:
             if spark_rows != rows:
                 shutil.rmtree(Path(tmp) / "inbox")
@@ -383,7 +416,9 @@ def combination(rows: int, runs: int, spark_rows: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=int(os.environ.get("COMBINE_ROWS", 5_000_000)))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--spark-rows", type=int, default=None, help="rows per export on Spark (0: skip)")
@@ -395,7 +430,11 @@ def main() -> None:
     if not args.skip_adult:
         report |= adult()
     elif RESULTS.exists():
-        report |= {k: v for k, v in json.loads(RESULTS.read_text()).items() if k.startswith(("adult", "arx", "search"))}
+        report |= {
+            k: v
+            for k, v in json.loads(RESULTS.read_text()).items()
+            if k.startswith(("adult", "arx", "search"))
+        }
     combined = combination(args.rows, args.runs, spark_rows)
     duck = combined["duckdb"]
     report |= {
@@ -413,7 +452,11 @@ def main() -> None:
         "duckdb": duck,
     }
     if "spark" in combined:
-        report |= {"spark_s": combined["spark"]["spark_s"], "spark_rows": combined["spark"]["rows"], "spark": combined["spark"]}
+        report |= {
+            "spark_s": combined["spark"]["spark_s"],
+            "spark_rows": combined["spark"]["rows"],
+            "spark": combined["spark"],
+        }
     report["machine"] = machine()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
@@ -429,11 +472,21 @@ def _print(report: dict[str, Any]) -> None:
         grid = Grid(title="Adult, k=5, 0% suppression")
         for column in ("", "ms", "checks"):
             grid.add_column(column, justify="left" if not column else "right")
-        grid.add_row("lattice search (median of 15)", f"{report['adult_search_ms']:,.1f}", str(report["adult_search_checks"]))
-        grid.add_row("exhaustive (same run)", f"{report['adult_exhaustive_ms']:,.1f}", f"{report['adult_exhaustive_checks']:,}")
+        grid.add_row(
+            "lattice search (median of 15)",
+            f"{report['adult_search_ms']:,.1f}",
+            str(report["adult_search_checks"]),
+        )
+        grid.add_row(
+            "exhaustive (same run)",
+            f"{report['adult_exhaustive_ms']:,.1f}",
+            f"{report['adult_exhaustive_checks']:,}",
+        )
         grid.add_row("ARX Flash (published, Java)", f"{ARX_FLASH_MS:,.1f}", "115")
         console.print(grid)
-        console.print(f"levels {report['adult_levels']}; same optimum: {report['adult_same_optimum']}; goal ≤ 100 ms")
+        console.print(
+            f"levels {report['adult_levels']}; same optimum: {report['adult_same_optimum']}; goal ≤ 100 ms"
+        )
     duck = report["duckdb"]
     grid = Grid(
         title=f"two exports of {report['rows_per_export']:,} rows, {report['shared_keys']:,} keys shared "
@@ -443,14 +496,24 @@ def _print(report: dict[str, Any]) -> None:
         grid.add_column(column, justify="left" if not column else "right")
     plain = report["plain_duckdb_join_s"]
     grid.add_row("plain DuckDB join → Parquet", f"{plain:,.2f}", "1.00")
-    for label, key in (("link (agency.link, DuckDB)", "combine_s"), ("review (review.evaluate, DuckDB)", "review_s"), ("combination and review", "combine_review_s")):
+    for label, key in (
+        ("link (agency.link, DuckDB)", "combine_s"),
+        ("review (review.evaluate, DuckDB)", "review_s"),
+        ("combination and review", "combine_review_s"),
+    ):
         grid.add_row(label, f"{report[key]:,.2f}", f"{report[key] / plain:.2f}")
     if "spark" in report:
         spark = report["spark"]
-        grid.add_row(f"Spark {spark['master']}: link + review ({spark['rows']:,} rows)", f"{spark['spark_s']:,.1f}", f"{spark['spark_s'] / plain:.1f}" if spark["rows"] == report["rows_per_export"] else "—")
+        grid.add_row(
+            f"Spark {spark['master']}: link + review ({spark['rows']:,} rows)",
+            f"{spark['spark_s']:,.1f}",
+            f"{spark['spark_s'] / plain:.1f}" if spark["rows"] == report["rows_per_export"] else "—",
+        )
         grid.add_row("  Spark session start-up", f"{spark['session_start_s']:,.1f}", "")
     console.print(grid)
-    console.print(f"linked {report['linked']:,}; release {duck['review'].get('levels')}; ratio {report['ratio_vs_plain_join']} — goal ≤ {GOAL}")
+    console.print(
+        f"linked {report['linked']:,}; release {duck['review'].get('levels')}; ratio {report['ratio_vs_plain_join']} — goal ≤ {GOAL}"
+    )
     console.print(f"wrote {RESULTS.relative_to(HERE.parent)}")
 
 

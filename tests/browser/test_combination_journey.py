@@ -82,7 +82,8 @@ async def test_export_combine_review_segment_campaign(
             await staff.wait_for_url(re.compile(rf".*/inst/{slug}/combine\?message=.*"))
             said = await staff.get_by_role("status").inner_text()
             found = re.search(
-                rf"([A-Z0-9]{{10}}-{spec}-\d{{14}}-[0-9a-f]{{4}}): ([\d,]+)건을 결합전문기관에 보냈습니다", said
+                rf"([A-Z0-9]{{10}}-{spec}-\d{{14}}-[0-9a-f]{{4}}): ([\d,]+)건을 결합전문기관에 보냈습니다",
+                said,
             )
             assert found, said
             exported[slug] = found.group(1)

@@ -23,13 +23,16 @@ import re
 import secrets
 import shutil
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 
-from samgak.analytics.engines import ENGINES, close, connect, read_parquet, write_parquet
+from samgak.analytics.engines import ENGINES, close, connect, numbered, read_parquet, write_parquet
 from samgak.analytics.errors import AnalyticsError
 from samgak.analytics.models import AnalyticsCombination
 from samgak.analytics.repository import AnalyticsRepository
@@ -114,55 +117,118 @@ def _check(settings: Settings, export_ids: list[str]) -> list[dict[str, Any]]:
         raise AnalyticsError(f"두 반출본에 같은 항목이 있습니다: {', '.join(clash)}", code="column_clash")
     if sum(c["role"] == "sensitive" for m in manifests for c in m["columns"]) > 1:
         raise AnalyticsError("민감 항목은 결합 전체에서 하나만 둘 수 있습니다", code="two_sensitive")
-    for m in manifests:  # the member's file is the one it described
-        data = inbox(settings) / m["export_id"] / "data.parquet"
-        if file_digest(data) != m["sha256"]:
-            raise AnalyticsError(f"{m['export_id']}: 파일이 매니페스트의 SHA-256과 다릅니다", code="tampered")
     return manifests
+
+
+def _data(settings: Settings, m: dict[str, Any]) -> Path:
+    return inbox(settings) / str(m["export_id"]) / "data.parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """What the gate learns of an export's file: its records, and whether its join keys are
+    strictly increasing (a member writes them in order), which proves that none is there twice."""
+
+    rows: int
+    unique: bool
+
+
+# Each key against the one read before it: one chain through every row (a single row without a
+# predecessor) in which each key is greater than the last holds no key twice, whatever the order.
+IN_ORDER = """
+SELECT count(*), count(join_key), count(*) FILTER (WHERE previous IS NULL),
+       count(*) FILTER (WHERE join_key <= previous)
+FROM (SELECT join_key, lag(join_key) OVER () AS previous FROM read_parquet(?))
+"""
+
+
+def _verify(settings: Settings, m: dict[str, Any]) -> _Verified:
+    """The gate: the file is the one the member described (its SHA-256), and its keys in order
+    (read by a DuckDB of its own, whichever engine links: a streaming pass, one thread)."""
+    data = _data(settings, m)
+    if file_digest(data) != m["sha256"]:
+        raise AnalyticsError(f"{m['export_id']}: 파일이 매니페스트의 SHA-256과 다릅니다", code="tampered")
+    with duckdb.connect(config={"threads": 1}) as reader:
+        found = reader.execute(IN_ORDER, [str(data)]).fetchone()
+    rows, keyed, first, descents = found if found else (0, 0, 0, 0)
+    return _Verified(rows, keyed == rows and first == min(rows, 1) and descents == 0)
+
+
+def _deduplicated(table: Any) -> tuple[Any, int, int]:
+    """An export whose keys are not in order, counted by the engine: ``(the export without the
+    keys it holds more than once, its records, those keys)``."""
+    counts = table.group_by("join_key").aggregate(n=ibis._.count())
+    stats = counts.aggregate(rows=counts.n.sum(), duplicates=(counts.n > 1).sum()).execute()
+    once = counts.filter(counts.n == 1).select("join_key")
+    return table.semi_join(once, "join_key"), int(stats["rows"][0] or 0), int(stats["duplicates"][0] or 0)
+
+
+def _number_and_write(backend: Any, tables: list[Any], out: Path, ready: Callable[[], bool]) -> int | None:
+    """Join the exports on their keys, number the linked records and write ``linkage.parquet`` and
+    ``combined.parquet`` — once the join is computed and ``ready()`` agrees (None if it does not).
+    The linked count."""
+    joined = tables[0]
+    for table in tables[1:]:
+        joined = joined.join(table, "join_key")
+    with numbered(backend, joined, "serial", order_by="join_key") as table:
+        if not ready():
+            return None
+        write_parquet(backend, table.select("serial", "join_key"), out / "linkage.parquet", fast=True)
+        write_parquet(backend, table.drop("join_key"), out / "combined.parquet")
+        return int(table.count().execute())
 
 
 def link(settings: Settings, export_ids: list[str], engine: str) -> Linked:
     """Link the exports; write ``combined.parquet`` (serial + attributes) and ``linkage.parquet``
-    (serial ↔ join key) under the combination's directory."""
+    (serial ↔ join key) under the combination's directory.
+
+    The gate (each file's SHA-256 against its manifest, its keys in order) runs in threads while
+    the engine joins; nothing is written before it has passed. Keys in strict order are unique,
+    so the join needs no duplicate check; an export whose keys are not is counted by the engine,
+    its duplicated keys dropped, and the join made again."""
     manifests = _check(settings, export_ids)
     started = time.perf_counter()
     combination_id = f"C{time.strftime('%Y%m%d')}{secrets.token_hex(3).upper()}"
     out = combination_dir(settings, combination_id)
     out.mkdir(parents=True)
-    backend = connect(engine, settings.analytics.spark_master)
-    try:
-        per_export = []
-        unique = []
-        for m in manifests:
-            table = read_parquet(backend, inbox(settings) / m["export_id"] / "data.parquet")
-            counts = table.group_by("join_key").aggregate(n=ibis._.count())
-            stats = counts.aggregate(rows=counts.n.sum(), duplicates=(counts.n > 1).sum()).execute()
-            once = counts.filter(counts.n == 1).select("join_key")
-            unique.append(table.semi_join(once, "join_key"))
-            per_export.append(
-                {
-                    "export_id": m["export_id"],
-                    "org_code": m["org_code"],
-                    "org_name": m["org_name"],
-                    "rows": int(stats["rows"][0] or 0),
-                    "duplicate_keys": int(stats["duplicates"][0] or 0),
-                }
-            )
-        joined = unique[0]
-        for table in unique[1:]:
-            joined = joined.join(table, "join_key")
-        numbered = joined.mutate(serial=ibis.row_number().over(order_by=joined.join_key) + 1)
-        write_parquet(backend, numbered.select("serial", "join_key"), out / "linkage.parquet")
-        write_parquet(backend, numbered.drop("join_key"), out / "combined.parquet")
-        linked = int(read_parquet(backend, out / "linkage.parquet").count().execute())
-    except Exception:
-        shutil.rmtree(out, ignore_errors=True)
-        raise
-    finally:
-        close(backend)
-    for entry in per_export:
-        entry["linked"] = linked
-        entry["match_rate"] = round(linked / entry["rows"], 4) if entry["rows"] else 0.0
+    with ThreadPoolExecutor(max_workers=len(manifests)) as pool:  # hashing and reading release the GIL
+        gate = [pool.submit(_verify, settings, m) for m in manifests]
+        backend = connect(engine, settings.analytics.spark_master)
+        try:
+            tables = [read_parquet(backend, _data(settings, m)) for m in manifests]
+            verified: list[_Verified] = []
+
+            def passed() -> bool:
+                verified.extend(check.result() for check in gate)
+                return all(v.unique for v in verified)
+
+            linked = _number_and_write(backend, tables, out, passed)
+            rows, duplicates = [v.rows for v in verified], [0] * len(manifests)
+            if linked is None:
+                for i, v in enumerate(verified):
+                    if not v.unique:
+                        tables[i], rows[i], duplicates[i] = _deduplicated(tables[i])
+                linked = _number_and_write(backend, tables, out, lambda: True)
+            assert linked is not None
+        except Exception:
+            shutil.rmtree(out, ignore_errors=True)
+            for check in gate:
+                check.result()  # a file that is not the member's is the reason (the engine may trip on it)
+            raise
+        finally:
+            close(backend)
+    per_export = [
+        {
+            "export_id": m["export_id"],
+            "org_code": m["org_code"],
+            "org_name": m["org_name"],
+            "rows": rows[i],
+            "duplicate_keys": duplicates[i],
+            "linked": linked,
+            "match_rate": round(linked / rows[i], 4) if rows[i] else 0.0,
+        }
+        for i, m in enumerate(manifests)
+    ]
     report = {
         "combination_id": combination_id,
         "engine": engine,

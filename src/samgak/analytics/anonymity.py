@@ -107,11 +107,10 @@ class Table:
             levels = {value: code for code, value in enumerate(sorted(set(sensitive)))}
             secret = np.array([levels[v] for v in sensitive], dtype=np.int64)
             matrix = np.concatenate([matrix, secret[:, None]], axis=1)
-        distinct, inverse, counts = np.unique(matrix, axis=0, return_inverse=True, return_counts=True)
-        if weights is not None:
-            counts = np.bincount(inverse.ravel(), weights=np.asarray(weights, dtype=np.int64)).astype(
-                np.int64
-            )
+        distinct, inverse = unique_rows(matrix)
+        counts = np.bincount(
+            inverse, weights=None if weights is None else np.asarray(weights, dtype=np.int64)
+        ).astype(np.int64)
         if secret is not None:
             return cls(
                 list(hierarchies), distinct[:, :-1], counts.astype(np.int64), distinct[:, -1]
@@ -120,8 +119,8 @@ class Table:
 
     def grouped(self) -> Table:
         """This table with its distinct quasi-identifier rows counted (what the search checks)."""
-        quasi, inverse = np.unique(self.rows, axis=0, return_inverse=True)
-        self.quasi = (quasi, np.bincount(inverse.ravel(), weights=self.counts).astype(np.int64))
+        quasi, inverse = unique_rows(self.rows)
+        self.quasi = (quasi, np.bincount(inverse, weights=self.counts).astype(np.int64))
         return self
 
     def released(self, node: Sequence[int], k: int) -> Table:
@@ -135,12 +134,54 @@ class Table:
     def classes(self, node: Sequence[int]) -> tuple[Codes, Codes]:
         """``(class of each distinct row, records per class)`` at ``node``."""
         key = np.zeros(len(self.rows), dtype=np.int64)
+        span = 1
         for column, (hierarchy, level) in enumerate(zip(self.hierarchies, node, strict=True)):
             generalized = hierarchy.maps[level][self.rows[:, column]]
             key = key * len(hierarchy.labels[level]) + generalized
-        _, inverse = np.unique(key, return_inverse=True)
+            span *= len(hierarchy.labels[level])
+        inverse, _ = _group(key, span)
         sizes = np.bincount(inverse, weights=self.counts).astype(np.int64)
         return inverse, sizes
+
+
+def _group(key: Codes, span: int) -> tuple[Codes, Codes]:
+    """What ``np.unique(key, return_index=True, return_inverse=True)`` tells, ``(inverse, one row
+    of each distinct key)``, keys in ``range(span)``: by counting when the span is small, without
+    a sort when the keys are already in order (rows of a table are), else by one sort."""
+    n = len(key)
+    if span <= 4 * n + 4096:
+        seen = np.zeros(span, dtype=np.int64)
+        seen[key] = 1
+        inverse = (np.cumsum(seen) - 1)[key]
+        first = np.zeros(int(seen.sum()), dtype=np.int64)
+        first[inverse] = np.arange(n)
+        return inverse, first
+    order = None if np.all(key[1:] >= key[:-1]) else np.argsort(key)
+    ordered = key if order is None else key[order]
+    new = np.empty(n, dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    if order is None:
+        return np.cumsum(new) - 1, np.flatnonzero(new)
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return inverse, order[new]
+
+
+def unique_rows(matrix: Codes) -> tuple[Codes, Codes]:
+    """``np.unique(matrix, axis=0, return_inverse=True)`` (the distinct rows in order, and each
+    row's place among them), through one integer per row when the codes fit: a 1-d sort."""
+    if not len(matrix):
+        return matrix[:0], np.zeros(0, dtype=np.int64)
+    radix = [int(size) for size in matrix.max(axis=0) + 1]
+    if float(np.prod(radix, dtype=np.float64)) >= 2.0**62:
+        distinct, inverse = np.unique(matrix, axis=0, return_inverse=True)
+        return distinct, inverse.ravel()
+    key = np.zeros(len(matrix), dtype=np.int64)
+    for column, size in enumerate(radix):
+        key = key * size + matrix[:, column]
+    inverse, first = _group(key, int(np.prod(radix)))
+    return matrix[first], inverse
 
 
 def k_anonymous(table: Table, node: Sequence[int], k: int, suppression: float = 0.0) -> bool:
@@ -155,53 +196,59 @@ def k_of(table: Table, node: Sequence[int]) -> int:
     return int(table.classes(node)[1].min())
 
 
-def _sensitive_by_class(table: Table, node: Sequence[int], k: int) -> npt.NDArray[np.float64]:
-    """Records per (class, sensitive value) at ``node``, without the classes smaller than ``k``
-    (the ones a release suppresses)."""
+def _sensitive_cells(
+    table: Table, node: Sequence[int], k: int
+) -> tuple[Codes, Codes, npt.NDArray[np.float64]]:
+    """The (class, sensitive value) pairs present at ``node`` — ``(class, value, records)`` of
+    each, by class then value — without the classes smaller than ``k`` (the ones a release
+    suppresses) unless none is left. Sparse: a class holds few of the values."""
     assert table.sensitive is not None, "ℓ-diversity and t-closeness need a sensitive attribute"
     inverse, sizes = table.classes(node)
     values = int(table.sensitive.max()) + 1
-    cells = np.bincount(
-        inverse * values + table.sensitive, weights=table.counts, minlength=len(sizes) * values
-    )
-    counts: npt.NDArray[np.float64] = cells.astype(np.float64).reshape(len(sizes), values)
-    kept = counts[sizes >= k]
-    return kept if len(kept) else counts
+    pairs, where = np.unique(inverse * values + table.sensitive, return_inverse=True)
+    records = np.bincount(where, weights=table.counts)
+    classes, value = pairs // values, pairs % values
+    kept = sizes[classes] >= k
+    if kept.any():
+        classes, value, records = classes[kept], value[kept], records[kept]
+    _, classes = np.unique(classes, return_inverse=True)  # the classes left, numbered 0, 1, …
+    return classes.astype(np.int64), value.astype(np.int64), records.astype(np.float64)
 
 
 def l_diversity(table: Table, node: Sequence[int], k: int = 1) -> tuple[int, float]:
     """``(distinct ℓ, entropy ℓ)``: the fewest distinct sensitive values in a class, and the
     smallest ``2 ** entropy`` of a class's sensitive values (classes below ``k`` suppressed)."""
-    counts = _sensitive_by_class(table, node, k)
-    distinct = int((counts > 0).sum(axis=1).min())
-    share = counts / counts.sum(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = -np.nansum(np.where(share > 0, share * np.log2(share), 0.0), axis=1)
-    return distinct, float(2 ** entropy.min())
+    classes, _, records = _sensitive_cells(table, node, k)
+    share = records / np.bincount(classes, weights=records)[classes]
+    entropy = -np.bincount(classes, weights=share * np.log2(share))
+    return int(np.bincount(classes).min()), float(2 ** entropy.min())
 
 
 def t_closeness(table: Table, node: Sequence[int], k: int = 1) -> float:
     """The largest distance of a class's sensitive distribution from the table's (the equal
     ground distance for categories: half the L1 distance, as pycanon and ARX compute it;
     classes below ``k`` suppressed)."""
-    counts = _sensitive_by_class(table, node, k)
-    overall = counts.sum(axis=0) / counts.sum()
-    share = counts / counts.sum(axis=1, keepdims=True)
-    return float((np.abs(share - overall).sum(axis=1) / 2).max())
+    classes, value, records = _sensitive_cells(table, node, k)
+    overall = np.bincount(value, weights=records) / records.sum()
+    share = records / np.bincount(classes, weights=records)[classes]
+    # a value absent from a class is as far as its whole overall share: Σ |share − overall| over
+    # the values present plus Σ overall over the ones absent
+    present = np.bincount(classes, weights=np.abs(share - overall[value]) - overall[value])
+    return float(((overall.sum() + present) / 2).max())
 
 
 def entropy_costs(table: Table) -> list[npt.NDArray[np.float64]]:
     """Per attribute, per level: the non-uniform entropy (bits) of generalizing to that level."""
     costs = []
     for column, hierarchy in enumerate(table.hierarchies):
-        codes = table.rows[:, column]
-        original = np.bincount(codes, weights=table.counts, minlength=len(hierarchy.values))
+        original = np.bincount(table.rows[:, column], weights=table.counts, minlength=len(hierarchy.values))
+        present = np.flatnonzero(original)  # summed per value, not per row: the same bits
         per_level = []
         for level in range(hierarchy.height):
             mapped = hierarchy.maps[level]
             general = np.bincount(mapped, weights=original, minlength=len(hierarchy.labels[level]))
-            bits = -np.log2(original[codes] / general[mapped[codes]])
-            per_level.append(float((bits * table.counts).sum()))
+            bits = -np.log2(original[present] / general[mapped[present]])
+            per_level.append(float((bits * original[present]).sum()))
         costs.append(np.array(per_level))
     return costs
 

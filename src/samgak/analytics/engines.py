@@ -8,6 +8,9 @@ loopback address when local.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ def connect(engine: str, spark_master: str = "local[2]") -> BaseBackend:
                 builder.config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.shuffle.partitions", "8")
             )
         session = builder.getOrCreate()
@@ -44,9 +48,30 @@ def close(backend: BaseBackend) -> None:
         backend.disconnect()
 
 
-def write_parquet(backend: BaseBackend, expr: Any, path: Path) -> None:
-    """One Parquet file (DuckDB) or a directory of part files (Spark) at ``path``."""
-    backend.to_parquet(expr, str(path))
+@contextmanager
+def numbered(backend: BaseBackend, expr: Any, name: str, *, order_by: str) -> Iterator[Any]:
+    """``expr`` computed once, with ``name`` numbering its rows 1, 2, …: every query of it (every
+    file written from it) sees the same rows and numbers. DuckDB keeps it in a temporary table and
+    numbers the rows by their row ids (the order they arrived in: no sort); Spark numbers them in
+    ``order_by`` order (a window over one partition) and caches the result."""
+    if backend.name == "duckdb":
+        table_name = f"_numbered_{secrets.token_hex(4)}"
+        table = backend.create_table(table_name, expr, temp=True)
+        try:
+            yield table.select(*expr.columns, (table.rowid() + 1).name(name))
+        finally:
+            backend.drop_table(table_name, force=True)
+        return
+    serial = (ibis.row_number().over(order_by=expr[order_by]) + 1).name(name)
+    with expr.select(*expr.columns, serial).cache() as cached:
+        yield cached
+
+
+def write_parquet(backend: BaseBackend, expr: Any, path: Path, *, fast: bool = False) -> None:
+    """One Parquet file (DuckDB) or a directory of part files (Spark) at ``path``; ``fast``: not
+    compressed, for columns that would not shrink (hex digests) where writing speed matters."""
+    options = {"compression": "uncompressed"} if fast else {}
+    backend.to_parquet(expr, str(path), **options)
 
 
 def read_parquet(backend: BaseBackend, path: Path) -> Any:

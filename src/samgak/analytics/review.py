@@ -19,12 +19,16 @@ import os
 import secrets
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import ibis
 import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from samgak.analytics import anonymity
 from samgak.analytics.agency import combination_dir, root
@@ -95,6 +99,33 @@ def _as_text(table: Any, name: str) -> Any:
     return table[name].cast("string").fill_null(MISSING)
 
 
+def _encode(column: Any) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """A text column's distinct values in order, and each row's code (its value's place there)."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    found = encoded.dictionary.to_pylist()
+    order = sorted(range(len(found)), key=found.__getitem__)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return [found[i] for i in order], rank[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+def _table(
+    hierarchies: list[anonymity.Hierarchy],
+    codes: list[npt.NDArray[np.int64]],
+    weights: npt.NDArray[np.int64],
+    *,
+    sensitive: bool,
+) -> anonymity.Table:
+    """What :meth:`anonymity.Table.of` makes of the engine's groups, without a Python loop over
+    them: the distinct rows (two groups may share a text: a value ``(없음)`` and a missing one)
+    with their records, the sensitive value's code last."""
+    distinct, inverse = anonymity.unique_rows(np.stack(codes, axis=1))
+    counts = np.bincount(inverse, weights=weights).astype(np.int64)
+    if sensitive:
+        return anonymity.Table(hierarchies, distinct[:, :-1], counts, distinct[:, -1]).grouped()
+    return anonymity.Table(hierarchies, distinct, counts).grouped()
+
+
 def evaluate(
     settings: Settings, combination_id: str, criteria: Criteria, engine: str, review_id: str
 ) -> dict[str, Any]:
@@ -112,16 +143,16 @@ def evaluate(
     out = root(settings) / "agency" / "reviews" / review_id
     try:
         combined = read_parquet(backend, combination_dir(settings, combination_id) / "combined.parquet")
-        keys = {c["name"]: _as_text(combined, c["name"]) for c in quasi}
-        if sensitive:
-            keys[sensitive] = _as_text(combined, sensitive)
-        grouped = combined.group_by(**keys).aggregate(n=ibis._.count()).execute()
-        hierarchies = [hierarchy(c, sorted(set(grouped[c["name"]]))) for c in quasi]
-        table = anonymity.Table.of(
-            {c["name"]: list(grouped[c["name"]]) for c in quasi},
+        names = [c["name"] for c in quasi] + ([sensitive] if sensitive else [])
+        counted = combined.group_by(names).aggregate(n=ibis._.count())  # on the values, then as text
+        grouped = counted.select(*(_as_text(counted, name).name(name) for name in names), "n").to_pyarrow()
+        encoded = [_encode(grouped[name]) for name in names]
+        hierarchies = [hierarchy(c, values) for c, (values, _) in zip(quasi, encoded, strict=False)]
+        table = _table(
             hierarchies,
-            sensitive=list(grouped[sensitive]) if sensitive else None,
-            weights=list(grouped["n"]),
+            [codes for _, codes in encoded],
+            grouped["n"].to_numpy().astype(np.int64),
+            sensitive=sensitive is not None,
         )
         started = time.perf_counter()
         found = anonymity.search(
@@ -140,48 +171,80 @@ def evaluate(
         if found.node is None:
             return result
         node = found.node
-        released = table.released(node, criteria.k)
-        sizes = released.classes(node)[1]
-        result |= {
-            "levels": found.levels,
-            "loss_bits": round(found.loss, 1),
-            "released": released.records,
-            "suppressed": table.records - released.records,
-            "classes": len(sizes),
-            "k": int(sizes.min()),
-            "class_sizes": _histogram(sizes),
-            "risk": asdict(anonymity.risk(released, node)),
-            "utility": asdict(anonymity.utility(released, node)),
-            "generalized": {h.name: h.labels[level][:12] for h, level in zip(hierarchies, node, strict=True)},
-        }
-        if sensitive:
-            distinct, entropy = anonymity.l_diversity(released, node)
-            result |= {
-                "l": distinct,
-                "entropy_l": round(entropy, 3),
-                "t": round(anonymity.t_closeness(released, node), 4),
-            }
-        release = combined.mutate(
-            **{
-                h.name: _as_text(combined, h.name).substitute(
-                    {value: h.labels[level][h.maps[level][code]] for code, value in enumerate(h.values)}
-                )
-                for h, level in zip(hierarchies, node, strict=True)
-                if level > 0
-            }
-        )
-        if result["suppressed"]:
-            names = [h.name for h in hierarchies]
-            release = release.mutate(_class=ibis._.count().over(group_by=names))
-            release = release.filter(release._class >= criteria.k).drop("_class")
+        assert table.quasi is not None
+        rows, counts = table.quasi  # the distinct quasi-identifier rows: what classes and risk need
+        inverse, sizes = anonymity.Table(hierarchies, rows, counts).classes(node)
+        small = sizes[inverse] < criteria.k  # the rows of the classes a release suppresses
+        release = _release(combined, hierarchies, node, rows[small])
         out.mkdir(parents=True, exist_ok=True)
-        write_parquet(backend, release, out / "release.parquet")
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the engine writes while numpy measures
+            writing = pool.submit(write_parquet, backend, release, out / "release.parquet")
+            kept = anonymity.Table(hierarchies, rows[~small], counts[~small])
+            sizes = kept.classes(node)[1]
+            result |= {
+                "levels": found.levels,
+                "loss_bits": round(found.loss, 1),
+                "released": kept.records,
+                "suppressed": table.records - kept.records,
+                "classes": len(sizes),
+                "k": int(sizes.min()),
+                "class_sizes": _histogram(sizes),
+                "risk": asdict(anonymity.risk(kept, node)),
+                "utility": asdict(anonymity.utility(kept, node)),
+                "generalized": {
+                    h.name: h.labels[level][:12] for h, level in zip(hierarchies, node, strict=True)
+                },
+            }
+            if sensitive:
+                released = table.released(node, criteria.k)
+                distinct, entropy = anonymity.l_diversity(released, node)
+                result |= {
+                    "l": distinct,
+                    "entropy_l": round(entropy, 3),
+                    "t": round(anonymity.t_closeness(released, node), 4),
+                }
+            writing.result()
         return result
     except Exception:
         shutil.rmtree(out, ignore_errors=True)
         raise
     finally:
         close(backend)
+
+
+def _release(
+    combined: Any, hierarchies: list[anonymity.Hierarchy], node: tuple[int, ...], dropped: anonymity.Codes
+) -> Any:
+    """The combined table generalized to ``node`` (each generalized attribute joined with its map
+    of values to labels) without the records whose quasi-identifiers are one of the ``dropped``
+    rows of level-0 codes (an anti-join: they are few, at most the suppression budget)."""
+    release = combined
+    if len(dropped):
+        rows = ibis.memtable(
+            pa.table(
+                {
+                    f"_d{i}": pa.array(np.array(h.values, dtype=object)[dropped[:, i]], pa.string())
+                    for i, h in enumerate(hierarchies)
+                }
+            )
+        )
+        release = release.anti_join(
+            rows, [_as_text(release, h.name) == rows[f"_d{i}"] for i, h in enumerate(hierarchies)]
+        )
+    generalized = {}
+    for i, (h, level) in enumerate(zip(hierarchies, node, strict=True)):
+        if level > 0:
+            labels = ibis.memtable(
+                pa.table(
+                    {
+                        f"_v{i}": pa.array(h.values, pa.string()),
+                        f"_g{i}": pa.array([h.labels[level][g] for g in h.maps[level]], pa.string()),
+                    }
+                )
+            )
+            release = release.join(labels, _as_text(release, h.name) == labels[f"_v{i}"])
+            generalized[h.name] = f"_g{i}"
+    return release.select(*(release[generalized.get(c, c)].name(c) for c in combined.columns))
 
 
 def _histogram(sizes: np.ndarray[Any, Any]) -> list[tuple[str, int]]:

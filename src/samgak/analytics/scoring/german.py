@@ -59,12 +59,13 @@ def _numbers(X: pd.DataFrame) -> np.ndarray[Any, Any]:
 
 def _one_hot(X: pd.DataFrame) -> np.ndarray[Any, Any]:
     numbers = X[[c for c in X.columns if X[c].dtype.name != "category"]]
-    return pd.concat([numbers, pd.get_dummies(X[_categorical(X)], dtype=float)], axis=1).to_numpy()
+    encoded = pd.concat([numbers, pd.get_dummies(X[_categorical(X)], dtype=float)], axis=1)
+    return np.asarray(encoded.to_numpy(), dtype=float)
 
 
 def _logit(p: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     p = np.clip(p, 1e-4, 1 - 1e-4)
-    return np.log(p / (1 - p))
+    return np.asarray(np.log(p / (1 - p)), dtype=float)
 
 
 def fit_predict(
