@@ -81,7 +81,8 @@ def fit_predict(
         min_prebin_size=0.06,
         categorical_prebin_size=0.03,
     )
-    woe, woe_test = card.woe(X).to_numpy(), card.woe(X_test).to_numpy()
+    woe_frame = card.woe(X_test)
+    woe, woe_test = card.woe(X).to_numpy(), woe_frame.to_numpy()
     numbers = _numbers(X)
     mean, spread = numbers.mean(0), numbers.std(0)
     hybrid = LogisticRegression(C=0.1, max_iter=5000).fit(np.hstack([woe, (numbers - mean) / spread]), y)
@@ -92,7 +93,7 @@ def fit_predict(
         max_depth=3, learning_rate=0.05, max_iter=200, categorical_features="from_dtype", random_state=0
     ).fit(X, y)
     out = {
-        "scorecard": card.logistic.predict_proba(woe_test)[:, 1],
+        "scorecard": card.logistic.predict_proba(woe_frame)[:, 1],
         "hybrid": hybrid.predict_proba(np.hstack([woe_test, (_numbers(X_test) - mean) / spread]))[:, 1],
         "forest": forest.predict_proba(_one_hot(X_test))[:, 1],
         "boosting": boosting.predict_proba(X_test)[:, 1],
