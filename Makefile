@@ -57,7 +57,7 @@ bench-payments: $(STAMP) ## the ledger core on PostgreSQL vs pgbench's bare paym
 bench-offers: $(STAMP) ## the monthly benefit run for 100,000 customers on PostgreSQL vs a plain SQL aggregate (writes benchmarks/results/offers.json)
 	$(BIN)/python -m benchmarks.offers
 
-bench-combine: $(STAMP) ## the lattice search on UCI Adult beside the exhaustive search (writes benchmarks/results/combine.json)
+bench-combine: $(STAMP) ## lattice search on UCI Adult vs exhaustive; link + review of two 5M-row exports on DuckDB vs a plain DuckDB join, and on Spark (writes benchmarks/results/combine.json)
 	$(BIN)/python -m benchmarks.combine
 
 bench-scoring: $(STAMP) ## credit scoring of 100,000 customers and of one vs the bare predict_proba, German credit CV AUC (writes benchmarks/results/scoring.json)

@@ -31,6 +31,13 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from samgak.analytics.scoring.features import BY_NAME
 
 
+def _woe(binning: BinningProcess, frame: pd.DataFrame) -> pd.DataFrame:
+    found: pd.DataFrame = binning.transform(
+        frame, metric="woe", metric_missing="empirical", metric_special="empirical"
+    )
+    return found
+
+
 @dataclass
 class Scorecard:
     features: list[str]
@@ -51,7 +58,8 @@ class Scorecard:
         return self.base - self.factor * math.log(1 / self.base_odds)
 
     def woe(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return self.binning.transform(frame[self.features], metric="woe")
+        """Each value's bin's weight of evidence; a missing value gets its own (Missing) bin's."""
+        return _woe(self.binning, frame[self.features])
 
     def points(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Points per feature per row (they add up to the score)."""
@@ -63,15 +71,27 @@ class Scorecard:
     def score(self, frame: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
         return np.asarray(self.points(frame).sum(axis=1).to_numpy(), dtype=np.float64)
 
-    def probability(self, frame: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """Calibrated probability of default."""
-        logit = self.logistic.decision_function(self.woe(frame))
+    def probability(
+        self, frame: pd.DataFrame, score: np.ndarray[Any, np.dtype[np.float64]] | None = None
+    ) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Calibrated probability of default (from the score when it is known: the scorecard's
+        logit is ``(offset − score) / factor``)."""
+        score = self.score(frame) if score is None else score
+        logit = (self.offset - score) / self.factor
         return np.asarray(self.calibration.predict_proba(logit.reshape(-1, 1))[:, 1], dtype=np.float64)
 
-    def reasons(self, points: pd.Series, top: int = 3) -> list[str]:
-        """The adverse reasons of one row's points: the largest shortfalls from each feature's best."""
-        shortfall = sorted(((self.best[f] - points[f], f) for f in self.features), reverse=True)
-        return [BY_NAME[f].adverse if f in BY_NAME else f for gap, f in shortfall[:top] if gap > 0.5]
+    def reasons(self, points: pd.DataFrame, top: int = 3) -> list[list[str]]:
+        """Each row's adverse reasons: the features whose points fall furthest below their best
+        bin's (more than half a point), largest first."""
+        best = np.array([self.best[f] for f in self.features])
+        gap = best - points[self.features].to_numpy()
+        order = np.argsort(-gap, axis=1, kind="stable")[:, :top]
+        words = [BY_NAME[f].adverse if f in BY_NAME else f for f in self.features]
+        chosen = np.take_along_axis(gap, order, axis=1) > 0.5
+        return [
+            [words[c] for c, keep in zip(row, mask, strict=True) if keep]
+            for row, mask in zip(order.tolist(), chosen.tolist(), strict=True)
+        ]
 
 
 def fit_scorecard(
@@ -102,7 +122,7 @@ def fit_scorecard(
         binning_fit_params=params,
     )
     binning.fit(frame[features], y)
-    woe = binning.transform(frame[features], metric="woe")
+    woe = _woe(binning, frame[features])
     logistic = LogisticRegression(C=C, max_iter=2000).fit(woe, y)
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
     logits = cross_val_predict(

@@ -58,15 +58,16 @@ def current_model(settings: Settings) -> Model:
 
 def decide(model: Model, history: mydata.CreditHistory) -> Decision:
     frame = pd.DataFrame([features(history)], columns=list(NAMES))
-    points = model.scorecard.points(frame).iloc[0]
-    probability = float(model.scorecard.probability(frame)[0])
+    points = model.scorecard.points(frame)
+    score = points.sum(axis=1).to_numpy()
+    probability = float(model.scorecard.probability(frame, score)[0])
     code, words = band(probability)
     return Decision(
-        score=round(float(points.sum())),
+        score=round(float(score[0])),
         probability=round(probability, 4),
         band=code,
         words=words,
-        reasons=model.scorecard.reasons(points),
+        reasons=model.scorecard.reasons(points)[0],
         thin_file=history.thin_file,
         members=sorted(history.members),
         model_version=model.version,
