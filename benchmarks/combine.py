@@ -38,7 +38,6 @@ import binascii
 import csv
 import json
 import os
-import platform
 import shutil
 import statistics
 import tempfile
@@ -52,6 +51,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchmarks.machine import machine
 from samgak.analytics.anonymity import Hierarchy, Table, exhaustive, search
 
 HERE = Path(__file__).parent
@@ -63,25 +63,6 @@ GOAL = 1.5
 SEED = 20200820
 SHARED = 0.8  # of each export's keys, in the other as well
 CRITERIA_K, CRITERIA_SUPPRESSION = 5, 0.01
-
-
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu": cpu,
-        "processor": platform.processor() or platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 # --------------------------------------------------------------------------- the Adult half
@@ -191,10 +172,10 @@ def _write_export(
     from samgak.kit.crypto import file_digest
 
     spec = DataSpec.load(spec_name)
-    order = _key_order(raw)
+    # rows in join-key order (the attributes are drawn independently of the keys: no need to
+    # carry them along)
     table = pa.table(
-        {"join_key": _hex_keys(raw[order])}
-        | {a.name: columns[a.name].take(pa.array(order)) for a in spec.attributes}
+        {"join_key": _hex_keys(raw[_key_order(raw)])} | {a.name: columns[a.name] for a in spec.attributes}
     )
     export_id = f"{spec.org_code}-{spec.name}-{created:%Y%m%d%H%M%S}-{suffix}"
     staging = inbox / f".{export_id}"
@@ -328,6 +309,7 @@ def duckdb_half(settings: Any, data: dict[str, Any], runs: int) -> dict[str, Any
         _clean(settings, run, f"RBENCH{n}")
         mine.append(run)
         print(f"  link {run['combine_s']:.2f} s + review {run['review_s']:.2f} s", flush=True)
+    ratios = [r["total_s"] / b for r, b in zip(mine, baseline, strict=True)]
     plain = statistics.median(baseline)
     combine_s = statistics.median(r["combine_s"] for r in mine)
     review_s = statistics.median(r["review_s"] for r in mine)
@@ -358,6 +340,7 @@ def duckdb_half(settings: Any, data: dict[str, Any], runs: int) -> dict[str, Any
             )
             if key in last
         },
+        "ratio_per_run": [round(r, 3) for r in ratios],  # each run's total over its own plain join
         "runs_s": {
             "plain_duckdb_join": [round(s, 2) for s in baseline],
             "combine": [round(r["combine_s"], 2) for r in mine],
@@ -368,6 +351,9 @@ def duckdb_half(settings: Any, data: dict[str, Any], runs: int) -> dict[str, Any
 
 def spark_half(settings: Any, data: dict[str, Any]) -> dict[str, Any]:
     from samgak.analytics.engines import connect
+
+    if shutil.which("java") is None:
+        return {"rows": data["rows"], "skipped": "Spark needs a Java runtime (java not on PATH)"}
 
     started = time.perf_counter()
     connect("spark", settings.analytics.spark_master)  # the session stays up for the runs
@@ -392,7 +378,7 @@ def spark_half(settings: Any, data: dict[str, Any]) -> dict[str, Any]:
 def combination(rows: int, runs: int, spark_rows: int) -> dict[str, Any]:
     from samgak.config import AnalyticsSettings, Settings
 
-    report: dict[str, Any] = {}
+    report: dict[str, Any] = {"load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory(prefix="samgak-bench-combine-") as tmp:
         settings = Settings(analytics=AnalyticsSettings(data_dir=tmp))
         started = time.perf_counter()
@@ -449,14 +435,16 @@ def main() -> None:
         "goal": GOAL,
         "criteria": {"k": CRITERIA_K, "suppression": CRITERIA_SUPPRESSION},
         "generate_s": combined["generate_s"],
+        "load_average_at_start": combined["load_average_at_start"],
         "duckdb": duck,
     }
     if "spark" in combined:
-        report |= {
-            "spark_s": combined["spark"]["spark_s"],
-            "spark_rows": combined["spark"]["rows"],
-            "spark": combined["spark"],
-        }
+        spark = combined["spark"]
+        report |= {"spark_s": spark.get("spark_s"), "spark_rows": spark["rows"], "spark": spark}
+        if spark["rows"] != combined["rows_per_export"]:
+            spark["note"] = (
+                f"Spark ran on {spark['rows']:,} rows per export, not {combined['rows_per_export']:,}"
+            )
     report["machine"] = machine()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
@@ -502,8 +490,8 @@ def _print(report: dict[str, Any]) -> None:
         ("combination and review", "combine_review_s"),
     ):
         grid.add_row(label, f"{report[key]:,.2f}", f"{report[key] / plain:.2f}")
-    if "spark" in report:
-        spark = report["spark"]
+    spark = report.get("spark", {})
+    if "spark_s" in spark:
         grid.add_row(
             f"Spark {spark['master']}: link + review ({spark['rows']:,} rows)",
             f"{spark['spark_s']:,.1f}",
@@ -511,8 +499,12 @@ def _print(report: dict[str, Any]) -> None:
         )
         grid.add_row("  Spark session start-up", f"{spark['session_start_s']:,.1f}", "")
     console.print(grid)
+    if "skipped" in spark:
+        console.print(f"Spark skipped: {spark['skipped']}")
     console.print(
-        f"linked {report['linked']:,}; release {duck['review'].get('levels')}; ratio {report['ratio_vs_plain_join']} — goal ≤ {GOAL}"
+        f"linked {report['linked']:,}; release {duck['review'].get('levels')}; "
+        f"ratio {report['ratio_vs_plain_join']} (per run {duck['ratio_per_run']}) — goal ≤ {GOAL}; "
+        f"load average at start {report['load_average_at_start']}, at the end {report['machine']['load_average']}"
     )
     console.print(f"wrote {RESULTS.relative_to(HERE.parent)}")
 

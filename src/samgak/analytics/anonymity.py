@@ -119,7 +119,7 @@ class Table:
 
     def grouped(self) -> Table:
         """This table with its distinct quasi-identifier rows counted (what the search checks)."""
-        quasi, inverse = unique_rows(self.rows)
+        quasi, inverse = unique_rows(self.rows, [len(h.values) for h in self.hierarchies])
         self.quasi = (quasi, np.bincount(inverse, weights=self.counts).astype(np.int64))
         return self
 
@@ -168,12 +168,13 @@ def _group(key: Codes, span: int) -> tuple[Codes, Codes]:
     return inverse, order[new]
 
 
-def unique_rows(matrix: Codes) -> tuple[Codes, Codes]:
+def unique_rows(matrix: Codes, sizes: Sequence[int] | None = None) -> tuple[Codes, Codes]:
     """``np.unique(matrix, axis=0, return_inverse=True)`` (the distinct rows in order, and each
-    row's place among them), through one integer per row when the codes fit: a 1-d sort."""
+    row's place among them), through one integer per row when the codes fit: a 1-d sort. Column
+    ``i`` holds codes below ``sizes[i]`` (found when not given)."""
     if not len(matrix):
         return matrix[:0], np.zeros(0, dtype=np.int64)
-    radix = [int(size) for size in matrix.max(axis=0) + 1]
+    radix = [int(size) for size in (matrix.max(axis=0) + 1 if sizes is None else sizes)]
     if float(np.prod(radix, dtype=np.float64)) >= 2.0**62:
         distinct, inverse = np.unique(matrix, axis=0, return_inverse=True)
         return distinct, inverse.ravel()
@@ -205,36 +206,52 @@ def _sensitive_cells(
     assert table.sensitive is not None, "ℓ-diversity and t-closeness need a sensitive attribute"
     inverse, sizes = table.classes(node)
     values = int(table.sensitive.max()) + 1
-    pairs, where = np.unique(inverse * values + table.sensitive, return_inverse=True)
+    key = inverse * values + table.sensitive
+    where, first = _group(key, len(sizes) * values)
     records = np.bincount(where, weights=table.counts)
-    classes, value = pairs // values, pairs % values
+    classes, value = np.divmod(key[first], values)
     kept = sizes[classes] >= k
     if kept.any():
         classes, value, records = classes[kept], value[kept], records[kept]
-    _, classes = np.unique(classes, return_inverse=True)  # the classes left, numbered 0, 1, …
-    return classes.astype(np.int64), value.astype(np.int64), records.astype(np.float64)
+    new = np.ones(len(classes), dtype=bool)  # the classes left, numbered 0, 1, … (in order already)
+    np.not_equal(classes[1:], classes[:-1], out=new[1:])
+    return np.cumsum(new) - 1, value.astype(np.int64), records.astype(np.float64)
 
 
-def l_diversity(table: Table, node: Sequence[int], k: int = 1) -> tuple[int, float]:
-    """``(distinct ℓ, entropy ℓ)``: the fewest distinct sensitive values in a class, and the
-    smallest ``2 ** entropy`` of a class's sensitive values (classes below ``k`` suppressed)."""
-    classes, _, records = _sensitive_cells(table, node, k)
+def _l_of(cells: tuple[Codes, Codes, npt.NDArray[np.float64]]) -> tuple[int, float]:
+    classes, _, records = cells
     share = records / np.bincount(classes, weights=records)[classes]
     entropy = -np.bincount(classes, weights=share * np.log2(share))
     return int(np.bincount(classes).min()), float(2 ** entropy.min())
 
 
-def t_closeness(table: Table, node: Sequence[int], k: int = 1) -> float:
-    """The largest distance of a class's sensitive distribution from the table's (the equal
-    ground distance for categories: half the L1 distance, as pycanon and ARX compute it;
-    classes below ``k`` suppressed)."""
-    classes, value, records = _sensitive_cells(table, node, k)
+def _t_of(cells: tuple[Codes, Codes, npt.NDArray[np.float64]]) -> float:
+    classes, value, records = cells
     overall = np.bincount(value, weights=records) / records.sum()
     share = records / np.bincount(classes, weights=records)[classes]
     # a value absent from a class is as far as its whole overall share: Σ |share − overall| over
     # the values present plus Σ overall over the ones absent
     present = np.bincount(classes, weights=np.abs(share - overall[value]) - overall[value])
     return float(((overall.sum() + present) / 2).max())
+
+
+def l_diversity(table: Table, node: Sequence[int], k: int = 1) -> tuple[int, float]:
+    """``(distinct ℓ, entropy ℓ)``: the fewest distinct sensitive values in a class, and the
+    smallest ``2 ** entropy`` of a class's sensitive values (classes below ``k`` suppressed)."""
+    return _l_of(_sensitive_cells(table, node, k))
+
+
+def t_closeness(table: Table, node: Sequence[int], k: int = 1) -> float:
+    """The largest distance of a class's sensitive distribution from the table's (the equal
+    ground distance for categories: half the L1 distance, as pycanon and ARX compute it;
+    classes below ``k`` suppressed)."""
+    return _t_of(_sensitive_cells(table, node, k))
+
+
+def l_and_t(table: Table, node: Sequence[int], k: int = 1) -> tuple[int, float, float]:
+    """``(distinct ℓ, entropy ℓ, t)`` of one look at the classes' sensitive values."""
+    cells = _sensitive_cells(table, node, k)
+    return (*_l_of(cells), _t_of(cells))
 
 
 def entropy_costs(table: Table) -> list[npt.NDArray[np.float64]]:

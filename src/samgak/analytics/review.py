@@ -7,7 +7,11 @@ analysts read (``releases/``); a rejected one is destroyed.
 Hierarchies come from the members' data specs (in their manifests): ``interval`` widths (each a
 multiple of the one before), ``map`` levels, or none (kept or ``*``). Missing values are
 ``(없음)`` and generalize only to ``*``. The table is grouped by the engine (DuckDB or Spark) into
-distinct rows with counts; the search (:mod:`samgak.analytics.anonymity`) runs on those.
+distinct rows with counts, encoded with Arrow and numpy (no Python loop over the rows); the search
+(:mod:`samgak.analytics.anonymity`) runs on the distinct quasi-identifier rows, ℓ and t on the
+groups with their sensitive values. The release is written by the engine — each generalized
+attribute joined with its map of values to labels, the suppressed rows anti-joined away — while
+numpy measures it.
 """
 
 from __future__ import annotations
@@ -109,23 +113,6 @@ def _encode(column: Any) -> tuple[list[str], npt.NDArray[np.int64]]:
     return [found[i] for i in order], rank[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
-def _table(
-    hierarchies: list[anonymity.Hierarchy],
-    codes: list[npt.NDArray[np.int64]],
-    weights: npt.NDArray[np.int64],
-    *,
-    sensitive: bool,
-) -> anonymity.Table:
-    """What :meth:`anonymity.Table.of` makes of the engine's groups, without a Python loop over
-    them: the distinct rows (two groups may share a text: a value ``(없음)`` and a missing one)
-    with their records, the sensitive value's code last."""
-    distinct, inverse = anonymity.unique_rows(np.stack(codes, axis=1))
-    counts = np.bincount(inverse, weights=weights).astype(np.int64)
-    if sensitive:
-        return anonymity.Table(hierarchies, distinct[:, :-1], counts, distinct[:, -1]).grouped()
-    return anonymity.Table(hierarchies, distinct, counts).grouped()
-
-
 def evaluate(
     settings: Settings, combination_id: str, criteria: Criteria, engine: str, review_id: str
 ) -> dict[str, Any]:
@@ -148,15 +135,25 @@ def evaluate(
         grouped = counted.select(*(_as_text(counted, name).name(name) for name in names), "n").to_pyarrow()
         encoded = [_encode(grouped[name]) for name in names]
         hierarchies = [hierarchy(c, values) for c, (values, _) in zip(quasi, encoded, strict=False)]
-        table = _table(
-            hierarchies,
-            [codes for _, codes in encoded],
-            grouped["n"].to_numpy().astype(np.int64),
-            sensitive=sensitive is not None,
+        weights = grouped["n"].to_numpy().astype(np.int64)
+        # each group's quasi-identifier row among the distinct ones (two groups may share a text:
+        # a value "(없음)" and a missing one), and those rows with their records: the search's table
+        rows, place = anonymity.unique_rows(
+            np.stack([codes for _, codes in encoded[: len(quasi)]], axis=1),
+            [len(h.values) for h in hierarchies],
         )
+        counts = np.bincount(place, weights=weights).astype(np.int64)
+        table = searched = anonymity.Table(hierarchies, rows, counts, quasi=(rows, counts))
+        secret = encoded[-1][1] if sensitive else None
+        if secret is not None and (criteria.min_l or criteria.max_t):  # ℓ and t need the value per group
+            searched = anonymity.Table(hierarchies, rows[place], weights, secret, quasi=(rows, counts))
         started = time.perf_counter()
         found = anonymity.search(
-            table, criteria.k, criteria.suppression, min_l=criteria.min_l, max_t=criteria.max_t
+            searched,
+            criteria.k,
+            criteria.suppression,
+            min_l=criteria.min_l,
+            max_t=criteria.max_t,
         )
         search_ms = (time.perf_counter() - started) * 1000
         result: dict[str, Any] = {
@@ -171,9 +168,7 @@ def evaluate(
         if found.node is None:
             return result
         node = found.node
-        assert table.quasi is not None
-        rows, counts = table.quasi  # the distinct quasi-identifier rows: what classes and risk need
-        inverse, sizes = anonymity.Table(hierarchies, rows, counts).classes(node)
+        inverse, sizes = table.classes(node)
         small = sizes[inverse] < criteria.k  # the rows of the classes a release suppresses
         release = _release(combined, hierarchies, node, rows[small])
         out.mkdir(parents=True, exist_ok=True)
@@ -195,14 +190,11 @@ def evaluate(
                     h.name: h.labels[level][:12] for h, level in zip(hierarchies, node, strict=True)
                 },
             }
-            if sensitive:
-                released = table.released(node, criteria.k)
-                distinct, entropy = anonymity.l_diversity(released, node)
-                result |= {
-                    "l": distinct,
-                    "entropy_l": round(entropy, 3),
-                    "t": round(anonymity.t_closeness(released, node), 4),
-                }
+            if secret is not None:
+                chosen = ~small[place]  # the groups a release keeps
+                released = anonymity.Table(hierarchies, rows[place[chosen]], weights[chosen], secret[chosen])
+                distinct, entropy, t = anonymity.l_and_t(released, node)
+                result |= {"l": distinct, "entropy_l": round(entropy, 3), "t": round(t, 4)}
             writing.result()
         return result
     except Exception:
