@@ -80,18 +80,18 @@ class Scorecard:
         logit = (self.offset - score) / self.factor
         return np.asarray(self.calibration.predict_proba(logit.reshape(-1, 1))[:, 1], dtype=np.float64)
 
-    def reasons(self, points: pd.DataFrame, top: int = 3) -> list[list[str]]:
+    def reasons(self, points: pd.DataFrame, top: int = 3) -> list[tuple[str, ...]]:
         """Each row's adverse reasons: the features whose points fall furthest below their best
-        bin's (more than half a point), largest first."""
+        bin's (more than half a point), largest first. Rows share a few hundred combinations, so
+        each combination's words are built once."""
         best = np.array([self.best[f] for f in self.features])
         gap = best - points[self.features].to_numpy()
         order = np.argsort(-gap, axis=1, kind="stable")[:, :top]
+        codes = np.where(np.take_along_axis(gap, order, axis=1) > 0.5, order, -1)
+        combinations, inverse = np.unique(codes, axis=0, return_inverse=True)
         words = [BY_NAME[f].adverse if f in BY_NAME else f for f in self.features]
-        chosen = np.take_along_axis(gap, order, axis=1) > 0.5
-        return [
-            [words[c] for c, keep in zip(row, mask, strict=True) if keep]
-            for row, mask in zip(order.tolist(), chosen.tolist(), strict=True)
-        ]
+        phrases = [tuple(words[c] for c in row if c >= 0) for row in combinations.tolist()]
+        return [phrases[i] for i in inverse.ravel().tolist()]
 
 
 def fit_scorecard(

@@ -67,7 +67,7 @@ def decide(model: Model, history: mydata.CreditHistory) -> Decision:
         probability=round(probability, 4),
         band=code,
         words=words,
-        reasons=model.scorecard.reasons(points)[0],
+        reasons=list(model.scorecard.reasons(points)[0]),
         thin_file=history.thin_file,
         members=sorted(history.members),
         model_version=model.version,
