@@ -18,6 +18,7 @@ from samgak import directory
 from samgak.analytics.models import AnalyticsScoreCall
 from samgak.analytics.scoring.develop import develop, frame_of
 from samgak.analytics.scoring.features import CATALOGUE, NAMES, TELECOM, features
+from samgak.analytics.scoring.model import binned_woe
 from samgak.analytics.scoring.registry import load, save
 from samgak.institution.core.synthetic import SyntheticAlliance
 from samgak.kit.timeutil import today_kst
@@ -79,6 +80,8 @@ def test_the_model_is_versioned_with_its_card(trained: Path) -> None:
     ]
     points = model.scorecard.points(frame)
     assert points.sum(axis=1).to_numpy() == pytest.approx(model.scorecard.score(frame))  # points add up
+    looked_up = model.scorecard.woe(frame).to_numpy()  # the fitted tables give optbinning's WOE
+    assert looked_up == pytest.approx(binned_woe(model.scorecard.binning, frame[list(NAMES)]).to_numpy())
     adverse = {f.adverse for f in CATALOGUE}
     assert all(set(reasons) <= adverse for reasons in model.scorecard.reasons(points))
 

@@ -31,7 +31,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from samgak.analytics.scoring.features import BY_NAME
 
 
-def _woe(binning: BinningProcess, frame: pd.DataFrame) -> pd.DataFrame:
+def binned_woe(binning: BinningProcess, frame: pd.DataFrame) -> pd.DataFrame:
     found: pd.DataFrame = binning.transform(
         frame, metric="woe", metric_missing="empirical", metric_special="empirical"
     )
@@ -48,6 +48,9 @@ class Scorecard:
     base: float = 600.0
     base_odds: float = 50.0
     best: dict[str, float] = field(default_factory=dict)  # each feature's most points
+    # per numeric feature: the bins' split points, each bin's WOE and the Missing bin's — what
+    # scoring reads instead of optbinning's transform (None: a categorical feature is present)
+    tables: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], float]] | None = None
 
     @property
     def factor(self) -> float:
@@ -58,8 +61,18 @@ class Scorecard:
         return self.base - self.factor * math.log(1 / self.base_odds)
 
     def woe(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Each value's bin's weight of evidence; a missing value gets its own (Missing) bin's."""
-        return _woe(self.binning, frame[self.features])
+        """Each value's bin's weight of evidence; a missing value gets its own (Missing) bin's.
+        Numeric features are looked up in the fitted tables (bins are ``[split_i, split_i+1)``)."""
+        if self.tables is None:
+            return binned_woe(self.binning, frame[self.features])
+        columns = {}
+        for name in self.features:
+            splits, woes, missing = self.tables[name]
+            values = frame[name].to_numpy(dtype=float)
+            found = woes[np.searchsorted(splits, values, side="right")]
+            found[np.isnan(values)] = missing
+            columns[name] = found
+        return pd.DataFrame(columns, index=frame.index)
 
     def points(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Points per feature per row (they add up to the score)."""
@@ -78,7 +91,8 @@ class Scorecard:
         logit is ``(offset − score) / factor``)."""
         score = self.score(frame) if score is None else score
         logit = (self.offset - score) / self.factor
-        return np.asarray(self.calibration.predict_proba(logit.reshape(-1, 1))[:, 1], dtype=np.float64)
+        calibrated = float(self.calibration.coef_[0, 0]) * logit + float(self.calibration.intercept_[0])
+        return np.asarray(1 / (1 + np.exp(-calibrated)), dtype=np.float64)
 
     def reasons(self, points: pd.DataFrame, top: int = 3) -> list[tuple[str, ...]]:
         """Each row's adverse reasons: the features whose points fall furthest below their best
@@ -122,7 +136,7 @@ def fit_scorecard(
         binning_fit_params=params,
     )
     binning.fit(frame[features], y)
-    woe = _woe(binning, frame[features])
+    woe = binned_woe(binning, frame[features])
     logistic = LogisticRegression(C=C, max_iter=2000).fit(woe, y)
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
     logits = cross_val_predict(
@@ -130,8 +144,20 @@ def fit_scorecard(
     )
     calibration = LogisticRegression().fit(np.asarray(logits).reshape(-1, 1), y)
     card = Scorecard(features, binning, logistic, calibration)
+    if not categorical:
+        card.tables = {name: _table(binning, name) for name in features}
     card.best = card.points(frame).max(axis=0).to_dict()
     return card
+
+
+def _table(binning: BinningProcess, name: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], float]:
+    """A numeric feature's fitted bins: split points, each bin's WOE, the Missing bin's WOE."""
+    variable = binning.get_binned_variable(name)
+    splits = np.asarray(variable.splits, dtype=float)
+    table = variable.binning_table.build()
+    woes = np.asarray(table["WoE"].iloc[: len(splits) + 1], dtype=float)
+    missing = float(table.loc[table["Bin"] == "Missing", "WoE"].iloc[0])
+    return splits, woes, missing
 
 
 def fit_challenger(
