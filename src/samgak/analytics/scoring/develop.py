@@ -14,7 +14,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
 
 from samgak.analytics.scoring.features import BY_NAME, NAMES, TELECOM, features
-from samgak.analytics.scoring.model import Scorecard, fit_challenger, fit_scorecard
+from samgak.analytics.scoring.model import fit_challenger, fit_scorecard
 from samgak.analytics.scoring.registry import Model, new_version
 
 NAME = "alt-credit"
@@ -104,7 +104,7 @@ def psi(reference: dict[str, list[float]], scores: np.ndarray[Any, Any]) -> floa
 
 def develop(frame: pd.DataFrame, y: np.ndarray[Any, Any], who: pd.DataFrame, *, source: str) -> Model:
     """Train on two thirds, measure on the held-out third, write the model card."""
-    version, print_ = new_version(frame)
+    version, digest = new_version(frame)
     trends = {f.name: f.trend for f in BY_NAME.values()}
     train, test = train_test_split(np.arange(len(y)), test_size=1 / 3, stratify=y, random_state=0)
     features_all = list(NAMES)
@@ -141,7 +141,7 @@ def develop(frame: pd.DataFrame, y: np.ndarray[Any, Any], who: pd.DataFrame, *, 
             "source": source,
             "rows": len(y),
             "bad_rate": round(float(y.mean()), 4),
-            "fingerprint_sha256": print_,
+            "fingerprint_sha256": digest,
             "outcome": "컷오프 후 6개월 안에 휴대폰 요금 2개월 이상 미납",
             "window": "컷오프 전 12개월 (point-in-time)",
         },
@@ -157,6 +157,3 @@ def develop(frame: pd.DataFrame, y: np.ndarray[Any, Any], who: pd.DataFrame, *, 
         "limitations": "합성 제휴 데이터로 학습: 불량 정의가 통신요금 미납뿐이고, 카드·대출 연체는 합성 데이터에 없다.",
     }
     return Model(NAME, version, card, challenger, model_card)
-
-
-__all__ = ["APPROVE_BELOW", "BANDS", "NAME", "Scorecard", "band", "develop", "fairness", "frame_of", "psi"]

@@ -76,5 +76,5 @@ def load(root: Path, name: str, version: str | None = None) -> Model | None:
 
 def new_version(frame: pd.DataFrame) -> tuple[str, str]:
     """``(version, fingerprint)`` of a model trained now on ``frame``."""
-    print_ = fingerprint(frame)
-    return f"{datetime.now(UTC):%Y%m%d}-{print_[:8]}", print_
+    digest = fingerprint(frame)
+    return f"{datetime.now(UTC):%Y%m%d}-{digest[:8]}", digest
