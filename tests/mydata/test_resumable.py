@@ -237,8 +237,11 @@ def test_a_worker_killed_with_jobs_in_hand_is_taken_over_by_another(minted: Any)
         text=True,
     )
     try:
-        _wait_until(
-            lambda: set(_states(settings, run_id)) == {"done"}, 180, f"jobs left: {_states(settings, run_id)}"
+        _wait_until(  # a job the first worker finished but never acknowledged is reclaimed after
+            # its lease and acknowledged then, possibly after every job is done
+            lambda: set(_states(settings, run_id)) == {"done"} and broker.xlen("samgak:mydata:jobs") == 0,
+            180,
+            f"jobs left: {_states(settings, run_id)}, messages: {broker.xlen('samgak:mydata:jobs')}",
         )
     finally:
         second.send_signal(signal.SIGTERM)  # a graceful stop: the jobs in hand are finished first
