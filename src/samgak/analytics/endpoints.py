@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -263,9 +264,23 @@ def _form(request: Request) -> dict[str, list[str]]:
     return {key: query.getlist(key) for key in query}
 
 
-@router.get("/releases/{review_id}")
-async def release_page(request: Request, review_id: str) -> Response:
-    """The segment builder on an approved release, with the report of the rule being built."""
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """The builder's state for one request: the release, its columns, the rule asked, its report."""
+
+    row: Any
+    columns: dict[str, dict[str, Any]]
+    rule: segments.Rule
+    by: str
+    report: segments.Report
+
+    @property
+    def chart(self) -> str:
+        return self.report.chart(_("{by}별 고객 수", by=self.by))
+
+
+async def _built(request: Request, review_id: str) -> _Built:
+    """The segment builder's report of the rule in the query, on an approved release."""
     _staff_only(request)
     settings = _settings(request)
     row, path = await segments.approved(request.app.state.platform_db, settings, review_id)
@@ -274,16 +289,23 @@ async def release_page(request: Request, review_id: str) -> Response:
     by = request.query_params.get("by") or next(iter(columns))
     k = json.loads(row.criteria)["k"]
     found = await asyncio.to_thread(segments.report, path, rule, by, k, settings.analytics.engine, settings)
+    return _Built(row, columns, rule, by, found)
+
+
+@router.get("/releases/{review_id}")
+async def release_page(request: Request, review_id: str) -> Response:
+    """The segment builder on an approved release, with the report of the rule being built."""
+    built = await _built(request, review_id)
     return _page(
         request,
         "release.html",
         {
-            "row": row,
-            "columns": columns,
-            "rule": rule,
-            "by": by,
-            "report": found,
-            "chart": found.chart(_("{by}별 고객 수", by=by)),
+            "row": built.row,
+            "columns": built.columns,
+            "rule": built.rule,
+            "by": built.by,
+            "report": built.report,
+            "chart": built.chart,
             "query": urlencode([(key, v) for key, values in _form(request).items() for v in values]),
         },
     )
@@ -291,16 +313,8 @@ async def release_page(request: Request, review_id: str) -> Response:
 
 @router.get("/releases/{review_id}/chart.svg")
 async def release_chart(request: Request, review_id: str) -> Response:
-    _staff_only(request)
-    settings = _settings(request)
-    row, path = await segments.approved(request.app.state.platform_db, settings, review_id)
-    columns = await asyncio.to_thread(segments.describe, path, settings.analytics.engine, settings)
-    rule = segments.rule_of(_form(request), columns)
-    by = request.query_params.get("by") or next(iter(columns))
-    found = await asyncio.to_thread(
-        segments.report, path, rule, by, json.loads(row.criteria)["k"], settings.analytics.engine, settings
-    )
-    return Response(found.chart(_("{by}별 고객 수", by=by)), media_type="image/svg+xml", headers=HEADERS)
+    built = await _built(request, review_id)
+    return Response(built.chart, media_type="image/svg+xml", headers=HEADERS)
 
 
 @router.post("/releases/{review_id}/segments")
