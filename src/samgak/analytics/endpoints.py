@@ -29,8 +29,8 @@ from samgak.analytics.review import Criteria, decide, review
 from samgak.analytics.scoring import service as scoring
 from samgak.analytics.words import _
 from samgak.config import Settings
+from samgak.kit import staff
 from samgak.kit.charts import bars
-from samgak.kit.crypto import equals, secret_digest
 from samgak.kit.i18n import current_language
 
 api = APIRouter(prefix="/api/combine/v1", tags=["combination agency"])
@@ -131,7 +131,7 @@ async def score(request: Request) -> JSONResponse:
 
 
 def _is_staff(request: Request) -> bool:
-    return equals(request.cookies.get(COOKIE, ""), secret_digest(request.app.state.staff_key))
+    return staff.signed_in(request.cookies.get(COOKIE), request.app.state.staff_key)
 
 
 def _staff_only(request: Request) -> None:
@@ -142,10 +142,9 @@ def _staff_only(request: Request) -> None:
 @router.post("/login")
 async def login(request: Request) -> Response:
     key = str((await request.form()).get("key", ""))
-    if not equals(secret_digest(key), secret_digest(request.app.state.staff_key)):
-        return _back(request, _("직원 키가 맞지 않습니다"))
     answer = RedirectResponse("/analytics/staff", 303)
-    answer.set_cookie(COOKIE, secret_digest(key), httponly=True, samesite="strict", path="/analytics/staff")
+    if not staff.sign_in(answer, key, request.app.state.staff_key, cookie=COOKIE, path="/analytics/staff"):
+        return _back(request, _("직원 키가 맞지 않습니다"))
     return answer
 
 

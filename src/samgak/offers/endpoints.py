@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from samgak import directory, identity
 from samgak.identity import signed_in_person
-from samgak.kit.crypto import equals, secret_digest
+from samgak.kit import staff as staff_key
 from samgak.kit.i18n import current_language
 from samgak.kit.money import format_won
 from samgak.kit.qr import qr_svg
@@ -138,7 +138,7 @@ STAFF_COOKIE = "samgak_staff"
 
 def _is_staff(request: Request) -> bool:
     """Signed in at the staff console: its cookie holds the digest of the staff key."""
-    return equals(request.cookies.get(STAFF_COOKIE, ""), secret_digest(request.app.state.staff_key))
+    return staff_key.signed_in(request.cookies.get(STAFF_COOKIE), request.app.state.staff_key)
 
 
 def _staff_only(request: Request) -> None:
@@ -149,12 +149,11 @@ def _staff_only(request: Request) -> None:
 @router.post("/offers/staff/login")
 async def staff_login(request: Request) -> Response:
     key = str((await request.form()).get("key", "")).strip()
-    if not equals(secret_digest(key), secret_digest(request.app.state.staff_key)):
-        return RedirectResponse(f"/offers/staff?{urlencode({'message': _('직원 키가 맞지 않습니다')})}", 303)
     answer = RedirectResponse("/offers/staff", 303)
-    answer.set_cookie(
-        STAFF_COOKIE, secret_digest(key), httponly=True, samesite="strict", path="/offers/staff"
-    )
+    if not staff_key.sign_in(
+        answer, key, request.app.state.staff_key, cookie=STAFF_COOKIE, path="/offers/staff"
+    ):
+        return RedirectResponse(f"/offers/staff?{urlencode({'message': _('직원 키가 맞지 않습니다')})}", 303)
     return answer
 
 

@@ -17,7 +17,7 @@ from samgak.institution.combine.agency_client import AgencyUnavailable
 from samgak.institution.combine.export import export, exports, hand_over, requests
 from samgak.institution.combine.spec import SPECS, DataSpec, SpecError
 from samgak.institution.state import Institution, get_institution
-from samgak.kit.crypto import equals, secret_digest
+from samgak.kit import staff
 
 router = APIRouter(prefix="/combine", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
@@ -30,8 +30,7 @@ def _home(request: Request, message: str = "") -> RedirectResponse:
 
 
 def _is_staff(request: Request, institution: Institution) -> bool:
-    key = institution.staff_key
-    return bool(key) and equals(request.cookies.get(COOKIE, ""), secret_digest(key))
+    return staff.signed_in(request.cookies.get(COOKIE), institution.staff_key)
 
 
 def _specs(institution: Institution) -> list[DataSpec]:
@@ -57,16 +56,10 @@ async def console(request: Request, institution: Institution = Depends(get_insti
 @router.post("/login")
 async def login(request: Request, institution: Institution = Depends(get_institution)) -> Response:
     key = str((await request.form()).get("key", ""))
-    if not institution.staff_key or not equals(secret_digest(key), secret_digest(institution.staff_key)):
-        return _home(request, "직원 키가 맞지 않습니다")
     answer = _home(request)
-    answer.set_cookie(
-        COOKIE,
-        secret_digest(key),
-        httponly=True,
-        samesite="strict",
-        path=request.scope.get("root_path", "") + "/combine",
-    )
+    path = request.scope.get("root_path", "") + "/combine"
+    if not staff.sign_in(answer, key, institution.staff_key, cookie=COOKIE, path=path):
+        return _home(request, "직원 키가 맞지 않습니다")
     return answer
 
 
